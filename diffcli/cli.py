@@ -1,0 +1,197 @@
+"""The command line: parse, load the config, call one library function, render the result.
+
+No JAX math here, and JAX is imported lazily inside commands so `diffcli --help` is fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.exceptions import Abort, TyperException
+
+from diffcli.errors import DiffcliError
+
+app = typer.Typer(
+    help="diffcli: train diffusion and flow models, then choose the integrator and see what it costs in NFE.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _split(text: str, cast, what: str) -> list:
+    try:
+        out = [cast(x.strip()) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise DiffcliError(f"--{what} must be a comma-separated list of {cast.__name__}s, got {text!r}") from None
+    if not out:
+        raise DiffcliError(f"--{what} is empty; give e.g. --{what} " + ("10,20" if cast is int else "1e-2,1e-3"))
+    return out
+
+
+def _start_jax() -> None:
+    from diffcli.jaxsetup import configure
+
+    configure()
+
+
+@app.command()
+def train(
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="process: rf"),
+    data: Optional[str] = typer.Option(None, "--data", "-d", help="data set name or a .npy/.csv file of shape (n, d)"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config (defaults: configs/rf_cat.toml's values)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="training steps (train.steps)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="training seed (train.seed)"),
+    name: Optional[str] = typer.Option(None, "--name", help="run name under runs/ (default: <model>-<data>-<i>)"),
+    set_: list[str] = typer.Option([], "--set", help="override a config value: --set train.lr=1e-3 (repeatable)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run of the same name"),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
+):
+    """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json)."""
+    from diffcli import config as C
+
+    cfg = C.apply_overrides(C.load(config), set_)
+    direct = {"model": {"process": model}, "data": {"name": data}, "train": {"steps": steps, "seed": seed}}
+    cfg = C.from_dict({s: {k: v for k, v in kv.items() if v is not None} for s, kv in direct.items()}, cfg)
+    _start_jax()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from diffcli.render import console, kv_table
+    from diffcli.training.api import train_run
+
+    with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+                  TextColumn("{task.fields[sps]} steps/s"), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("train", total=cfg.train.steps, loss="…", sps="…")
+
+        def on_chunk(step, loss, sps):
+            bar.update(task, completed=step, loss=f"{loss:.4f}", sps=f"{sps:.0f}")
+
+        run_dir, s = train_run(cfg, runs_dir, name, overwrite, on_chunk)
+    console.print(kv_table(f"trained {run_dir}", {
+        "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
+        "compile s": f"{s.compile_seconds:.1f}", "wall s": f"{s.seconds:.1f}",
+    }))
+
+
+@app.command()
+def sample(
+    run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+    solver: str = typer.Option("heun", "--solver", help="euler | heun | tsit5 | dopri5"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="fixed steps (default 20 when no tolerance is given)"),
+    rtol: Optional[float] = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1)"),
+    atol: Optional[float] = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1)"),
+    n: int = typer.Option(2000, "--n", help="number of samples"),
+    seed: int = typer.Option(0, "--seed", help="sampling seed"),
+    trajectories: int = typer.Option(0, "--trajectories", help="also save K trajectories"),
+    grid: Optional[str] = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: Optional[float] = typer.Option(None, "--grid-power", help="exponent of the power grid"),
+    pcoeff: float = typer.Option(0.0, "--pcoeff", help="PID controller: proportional coefficient"),
+    icoeff: float = typer.Option(1.0, "--icoeff", help="PID controller: integral coefficient"),
+    dcoeff: float = typer.Option(0.0, "--dcoeff", help="PID controller: derivative coefficient"),
+    max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
+    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+):
+    """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
+    if seed < 0 or trajectories < 0 or max_steps <= 0:
+        raise DiffcliError("--seed and --trajectories must be >= 0 and --max-steps > 0")
+    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power,
+                     pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps)
+    _start_jax()
+    from diffcli.render import console, kv_table
+    from diffcli.sampling.api import sample_run
+
+    run_dir, sc, floor, path, compiles = sample_run(run, plan, n, seed, trajectories, use_ema=False if raw else None)
+    r = sc.result
+    console.print(kv_table(f"{plan.label()} · {run_dir}", {
+        "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
+        "CD": f"{sc.cd:.4f}   (data floor {floor.cd:.4f} ± {floor.cd_sd:.4f})",
+        "MMD²": f"{sc.mmd2:.5f}   (data floor {floor.mmd2:.5f} ± {floor.mmd2_sd:.5f})",
+        "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
+        "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
+        "samples": str(path),
+    }))
+
+
+def _plan_for(run, solver, steps, rtol, atol, grid, grid_power, **kw):
+    """Resolve the solver plan; the grid defaults come from the run's [sample] config."""
+    from diffcli import config as C
+    from diffcli.runs import open_run
+    from diffcli.sampling.grid import GRIDS
+    from diffcli.sampling.plan import make_plan
+
+    sc = C.load(open_run(run) / "config.toml").sample
+    grid = sc.grid if grid is None else grid
+    GRIDS.get(grid)
+    return make_plan(solver, steps, rtol, atol, grid=grid, grid_power=sc.grid_power if grid_power is None else grid_power, **kw)
+
+
+@app.command()
+def bench(
+    run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+    solvers: str = typer.Option("euler,heun,tsit5", "--solvers", help="comma-separated solver names"),
+    steps: str = typer.Option("10,20,50,100", "--steps", help="fixed step counts, comma-separated"),
+    tols: str = typer.Option("5e-2,1e-2,1e-3,5e-4", "--tols", help="tolerances (rtol = atol) for adaptive solvers"),
+    seeds: int = typer.Option(5, "--seeds", help="sampling seeds per setting"),
+    n: int = typer.Option(2000, "--n", help="samples per seed"),
+    grid: Optional[str] = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: Optional[float] = typer.Option(None, "--grid-power", help="exponent of the power grid"),
+    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+):
+    """Every solver setting over several seeds: NFE, CD, MMD², time; writes bench.json and bench.csv."""
+    solver_list = _split(solvers, str, "solvers")
+    step_list = _split(steps, int, "steps") if steps.strip() else []
+    tol_list = _split(tols, float, "tols") if tols.strip() else []
+    probe = _plan_for(run, solver_list[0], 1, None, None, grid, grid_power)  # resolves the grid
+    _start_jax()
+    from diffcli.bench import bench_run
+    from diffcli.render import bench_table, console
+
+    with console.status("bench") as status:
+        def on_row(r):
+            status.update(f"bench: {r.label}: NFE {r.nfe:.0f}, CD {r.cd:.4f}")
+            console.print(f"  {r.label:<30} NFE {r.nfe:6.1f}  CD {r.cd:.4f}  MMD² {r.mmd2:.5f}  {r.ms_per_call:7.1f} ms",
+                          highlight=False)
+
+        run_dir, rows, floor = bench_run(run, solver_list, step_list, tol_list, seeds, n,
+                                         use_ema=False if raw else None, on_row=on_row,
+                                         grid=probe.grid, grid_power=probe.grid_power)
+    console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd"))
+    console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
+
+
+@app.command()
+def plot(run: str = typer.Argument(..., help="run directory (or its name under runs/)")):
+    """PNGs of samples, trajectories, loss and bench (whatever the run has), and a GIF of the flow."""
+    _start_jax()
+    from diffcli.plot import plot_run
+    from diffcli.render import console
+
+    made, missing = plot_run(run)
+    for p in made:
+        console.print(f"wrote {p}")
+    for m in missing:
+        console.print(f"[yellow]skipped[/]: {m}")
+
+
+def main() -> None:
+    """Console entry point: user errors are one line on stderr with a non-zero exit code."""
+    from diffcli.render import err_console
+
+    try:
+        code = app(standalone_mode=False)
+    except DiffcliError as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except TyperException as e:  # usage errors: unknown option, non-numeric value, …
+        if getattr(e, "ctx", None) is not None and "NoArgsIsHelp" in type(e).__name__:
+            e.show()  # a bare command name shows its help
+            sys.exit(2)
+        err_console.print(f"[bold red]error:[/] {e.format_message().strip()}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,153 @@
+"""Run directories: runs/<name>/ holds everything a run produced.
+
+    runs/<name>/
+      config.toml          resolved configuration
+      run.json             command line, versions, device, git commit, created time
+      checkpoint.safetensors + checkpoint.json   params, EMA, optimiser state, step, RNG
+      metrics.jsonl        training loss over steps
+      summary.json         training summary
+      samples/<label>.npy + samples/<label>.json   from `diffcli sample`
+      bench.json, bench.csv                         from `diffcli bench`
+      plots/*.png, plots/flow.gif                   from `diffcli plot`
+
+Every file is written atomically: to a temporary file in the same directory, flushed,
+fsynced, then renamed into place, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from diffcli.errors import DiffcliError
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success fsync it and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keep the real suffix last: some writers (Pillow, matplotlib) pick the format from it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode())
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+
+
+def write_npy(path: Path, arr) -> None:
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, np.asarray(arr))
+
+
+def _jsonable(o: Any):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise DiffcliError(f"{path} could not be read as JSON: {e}") from None
+
+
+def open_run(path: str | Path) -> Path:
+    """An existing run directory (a name under runs/ or a path) that has a checkpoint."""
+    p = Path(path)
+    if not p.exists() and not p.is_absolute() and (Path("runs") / p).exists():
+        p = Path("runs") / p
+    if not p.is_dir():
+        raise DiffcliError(f"run directory {str(path)!r} does not exist; train one with 'diffcli train'")
+    if not (p / CHECKPOINT).is_file():
+        raise DiffcliError(f"run {str(p)!r} has no checkpoint ({CHECKPOINT}); train it first with 'diffcli train'")
+    return p
+
+
+def new_run_dir(root: Path, name: str | None, default_stem: str, overwrite: bool) -> Path:
+    """Choose runs/<name>; an existing one is an error unless overwrite. A default name never collides."""
+    root = Path(root)
+    if name:
+        if "/" in name or name in (".", ".."):
+            raise DiffcliError(f"run name {name!r} must be a plain name, not a path")
+        p = root / name
+        if p.exists() and any(p.iterdir()) and not overwrite:
+            raise DiffcliError(f"run {str(p)!r} already exists; pick another --name or pass --overwrite")
+        return p
+    i = 1
+    while (root / f"{default_stem}-{i}").exists():
+        i += 1
+    return root / f"{default_stem}-{i}"
+
+
+def run_info() -> dict[str, Any]:
+    """Provenance for run.json: command line, versions, device, git commit (when there is one)."""
+    import platform
+    import subprocess
+    import sys
+    import time
+
+    import jax
+
+    import diffcli
+
+    commit = None
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if out.returncode == 0:
+            commit = out.stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True, timeout=5)
+            if dirty.stdout.strip():
+                commit += "-dirty"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {
+        "argv": sys.argv,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "diffcli": diffcli.__version__,
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+        "device": str(jax.devices()[0]),
+        "platform": jax.default_backend(),
+        "git_commit": commit,
+    }

@@ -1,0 +1,107 @@
+"""The training driver: compiled chunks of steps, loss log, checkpoints, summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from diffcli.errors import DiffcliError
+from diffcli.runs import write_json
+from diffcli.training import checkpoint
+from diffcli.training.setup import Setup
+from diffcli.training.state import TrainState
+from diffcli.training.step import make_train_chunk
+
+
+class NonFiniteLoss(DiffcliError):
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    steps: int
+    final_loss: float  # mean loss over the last chunk
+    seconds: float  # wall time of the training loop, compilation included
+    steps_per_s: float  # after the first chunk (compilation excluded)
+    compile_seconds: float
+
+
+def train(
+    setup: Setup,
+    run_dir: Path,
+    state: TrainState | None = None,
+    on_chunk: Callable[[int, float, float], None] | None = None,
+) -> tuple[TrainState, TrainSummary]:
+    """Train from `state` (fresh if None) to cfg.train.steps, writing metrics and checkpoints.
+
+    on_chunk(step, mean_loss, steps_per_s) is called after every compiled chunk.
+    """
+    cfg = setup.cfg.train
+    state = setup.init_state() if state is None else state
+    run_dir = Path(run_dir)
+    chunks: dict[int, Callable] = {}
+    start = int(state.step)
+    t_start = time.perf_counter()
+    compile_s, timed_steps, timed_s, last_loss = 0.0, 0, 0.0, math.nan
+    with open(run_dir / "metrics.jsonl", "a") as log:
+        while int(state.step) < cfg.steps:
+            step0 = int(state.step)
+            n = min(cfg.chunk, cfg.steps - step0)
+            if n not in chunks:
+                chunks[n] = make_train_chunk(setup, n)
+                t = time.perf_counter()
+                chunks[n] = chunks[n].lower(state).compile()
+                compile_s += time.perf_counter() - t
+            t = time.perf_counter()
+            new_state, losses = chunks[n](state)
+            losses = np.asarray(losses)  # blocks until the chunk is done
+            dt = time.perf_counter() - t
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:
+                raise NonFiniteLoss(
+                    f"loss became {losses[bad[0]]} at step {step0 + bad[0] + 1}; the last good checkpoint "
+                    f"is kept; lower train.lr (now {cfg.lr:g}) or set train.clip"
+                )
+            state = new_state
+            timed_steps, timed_s = timed_steps + n, timed_s + dt
+            last_loss = float(losses.mean())
+            lr = float(setup.schedule(step0 + n - 1))
+            log.write(json.dumps({"step": step0 + n, "loss": last_loss, "loss_min": float(losses.min()),
+                                  "loss_max": float(losses.max()), "lr": lr}) + "\n")
+            log.flush()
+            if on_chunk:
+                on_chunk(step0 + n, last_loss, n / dt)
+    seconds = time.perf_counter() - t_start
+    checkpoint.save(run_dir, state)
+    summary = TrainSummary(
+        steps=int(state.step) - start,
+        final_loss=last_loss,
+        seconds=seconds,
+        steps_per_s=timed_steps / timed_s if timed_s else math.nan,
+        compile_seconds=compile_s,
+    )
+    write_json(run_dir / "summary.json", {**summary.__dict__, "total_steps": int(state.step)})
+    return state, summary
+
+
+def load_losses(run_dir: Path) -> np.ndarray:
+    """(k, 2) array of (step, mean loss) from metrics.jsonl, skipping unreadable lines."""
+    rows = []
+    p = Path(run_dir) / "metrics.jsonl"
+    if p.exists():
+        for line in p.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                rows.append((r["step"], r["loss"]))
+            except (ValueError, KeyError):
+                continue
+    return np.array(rows, dtype=float).reshape(-1, 2)
+
+
+__all__ = ["train", "TrainSummary", "NonFiniteLoss", "load_losses"]
