@@ -5,6 +5,7 @@ Every name is resolved here, before any file is written, so bad input fails clea
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,8 @@ def check(cfg: Config) -> None:
 def build(cfg: Config) -> Setup:
     check(cfg)
     dataset = get_dataset(cfg.data.name, noise=cfg.data.noise, path=cfg.data.path)
-    process = get_process(cfg.model.process, source=cfg.model.source)
+    opts = {k: v for k, v in dataclasses.asdict(cfg.model).items() if k != "process"}
+    process = get_process(cfg.model.process, **opts)
     graphdef, _ = _init_params(cfg, dataset.dim)
     tx, schedule = make_optimizer(cfg.train)
     from diffcli.sampling.grid import GRIDS  # validate the sampling grid name early too
