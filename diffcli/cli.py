@@ -49,27 +49,42 @@ def train(
     set_: list[str] = typer.Option([], "--set", help="override a config value: --set train.lr=1e-3 (repeatable)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run of the same name"),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
+    resume: Optional[str] = typer.Option(None, "--resume", help="continue this run from its latest checkpoint"),
 ):
-    """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json)."""
+    """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json).
+
+    Ctrl-C or SIGTERM saves a checkpoint at the current step; --resume RUN continues it."""
     from diffcli import config as C
 
-    cfg = C.apply_overrides(C.load(config), set_)
-    direct = {"model": {"process": model}, "data": {"name": data}, "train": {"steps": steps, "seed": seed}}
-    cfg = C.from_dict({s: {k: v for k, v in kv.items() if v is not None} for s, kv in direct.items()}, cfg)
+    if resume is not None:
+        if any(v is not None for v in (model, data, config, seed, name)) or set_ or overwrite:
+            raise DiffcliError("--resume takes the run's own config; only --steps may be given with it")
+        cfg, total = None, steps
+        from diffcli.runs import open_run
+
+        total = total or C.load(open_run(resume) / "config.toml").train.steps
+    else:
+        cfg = C.apply_overrides(C.load(config), set_)
+        direct = {"model": {"process": model}, "data": {"name": data}, "train": {"steps": steps, "seed": seed}}
+        cfg = C.from_dict({s: {k: v for k, v in kv.items() if v is not None} for s, kv in direct.items()}, cfg)
+        total = cfg.train.steps
     _start_jax()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from diffcli.render import console, kv_table
-    from diffcli.training.api import train_run
+    from diffcli.training.api import resume_run, train_run
 
     with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                   TextColumn("{task.fields[sps]} steps/s"), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("train", total=cfg.train.steps, loss="…", sps="…")
+        task = bar.add_task("train", total=total, loss="…", sps="…")
 
         def on_chunk(step, loss, sps):
             bar.update(task, completed=step, loss=f"{loss:.4f}", sps=f"{sps:.0f}")
 
-        run_dir, s = train_run(cfg, runs_dir, name, overwrite, on_chunk)
+        if resume is not None:
+            run_dir, s = resume_run(resume, steps, on_chunk)
+        else:
+            run_dir, s = train_run(cfg, runs_dir, name, overwrite, on_chunk)
     console.print(kv_table(f"trained {run_dir}", {
         "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
         "compile s": f"{s.compile_seconds:.1f}", "wall s": f"{s.seconds:.1f}",
@@ -183,7 +198,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except DiffcliError as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{e.prefix}:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except TyperException as e:  # usage errors: unknown option, non-numeric value, …
         if getattr(e, "ctx", None) is not None and "NoArgsIsHelp" in type(e).__name__:

@@ -41,22 +41,24 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 8000
+    steps: int = 12000
     batch: int = 2048
     lr: float = 3e-3
-    schedule: str = "constant"  # constant | cosine (with linear warm-up)
-    warmup: int = 0
+    schedule: str = "cosine"  # constant | cosine (with linear warm-up)
+    warmup: int = 200
     final_lr: float = 0.0  # cosine decays to this
     clip: float = 0.0  # global gradient-norm clip; 0 = off
     ema: float = 0.0  # EMA decay of the weights; 0 = off (sampling then uses the raw weights)
     seed: int = 0
     chunk: int = 250  # training steps fused into one compiled lax.scan call
+    checkpoint_every: int = 1000  # steps between checkpoints (rounded up to whole chunks); 0 = only at the end
+    keep: int = 3  # checkpoints kept in checkpoints/ besides the latest
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    grid: str = "uniform"  # time grid of fixed-step solvers: uniform | power
-    grid_power: float = 2.0  # for grid = power: t_i = t0 + (t1 − t0)·(i/N)^p, denser near data
+    grid: str = "power"  # time grid of fixed-step solvers: uniform | power
+    grid_power: float = 1.5  # for grid = power: t_i = t0 + (t1 − t0)·(1 − i/N)^p, denser near data
     n: int = 2000
     use_ema: bool = True
 

@@ -5,6 +5,7 @@ class DiffcliError(Exception):
     """Bad input from the user: the message names what is wrong and what would be right."""
 
     exit_code = 2
+    prefix = "error"  # how the CLI introduces the one line it prints
 
 
 class SolverError(DiffcliError):
@@ -16,3 +17,13 @@ class SolverError(DiffcliError):
 def choice_error(kind: str, got: object, accepted) -> DiffcliError:
     """`unknown solver 'rk9'; accepted: euler, heun, tsit5`."""
     return DiffcliError(f"unknown {kind} {got!r}; accepted: {', '.join(sorted(accepted))}")
+
+
+class Interrupted(DiffcliError):
+    """SIGINT/SIGTERM during training: a checkpoint was saved; exit code 128 + signal."""
+
+    prefix = "stopped"
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.exit_code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM

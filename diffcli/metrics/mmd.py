@@ -7,17 +7,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffcli.errors import DiffcliError
-from diffcli.metrics.blocks import as_points, check_same_dim, row_reduce, sq_dists
+from diffcli.metrics.blocks import as_points, check_same_dim, fold_tiles, row_reduce
 
 
 @jax.jit
-def _kernel_row_sums(x: jax.Array, y: jax.Array, inv_two_sigma2: jax.Array) -> jax.Array:
-    """(B, d), (m, d) -> (B,): sum_j exp(-|x_i - y_j|^2 / (2 sigma^2)) for each row i."""
-    return jnp.sum(jnp.exp(-sq_dists(x, y) * inv_two_sigma2), axis=1)
+def _kernel_row_sums(x: jax.Array, tiles: jax.Array, inv_two_sigma2: jax.Array) -> jax.Array:
+    """x (B, d), tiles (T, d, c) of y -> (B,): sum_j exp(-|x_i - y_j|^2 / (2 sigma^2)) per row i."""
+    return fold_tiles(x, tiles, lambda d2: jnp.sum(jnp.exp(-d2 * inv_two_sigma2), axis=1), jnp.add, 0.0)
 
 
-def _mean_kernel(x: np.ndarray, y: np.ndarray, inv_two_sigma2: np.float32, block) -> float:
-    """Mean of k(x_i, y_j) over all n * m pairs, accumulated in float64."""
+def _mean_kernel(x: np.ndarray, y: np.ndarray, inv_two_sigma2: np.float32, block: int | None) -> float:
+    """Mean of k(x_i, y_j) over all n * m pairs of x (n, d) and y (m, d), summed in float64."""
     return row_reduce(_kernel_row_sums, x, y, block, inv_two_sigma2).sum() / (x.shape[0] * y.shape[0])
 
 
@@ -25,7 +25,8 @@ def mmd2(a, b, sigma: float = 0.5, block: int | None = None) -> float:
     """MMD^2 = mean k(A, A) - 2 mean k(A, B) + mean k(B, B), k(x, y) = exp(-|x-y|^2 / (2 sigma^2)).
 
     Biased: the diagonal k(x, x) = 1 terms are included. a: (n, d), b: (m, d), NumPy or JAX.
-    The three means are O(1) and MMD^2 can be ~1e-3, so each is summed in float64 on the host.
+    block: rows per kernel call (None: 512). The three means are O(1) while MMD^2 may be ~1e-3,
+    so each is accumulated in float64 on the host.
     """
     if not sigma > 0:
         raise DiffcliError(f"sigma must be positive; got {sigma}")

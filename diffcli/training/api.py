@@ -29,3 +29,28 @@ def train_run(
     write_json(run_dir / "run.json", run_info())
     _, summary = train(setup, run_dir, on_chunk=on_chunk)
     return run_dir, summary
+
+
+def resume_run(
+    run, steps: int | None = None, on_chunk: Callable[[int, float, float], None] | None = None
+) -> tuple[Path, TrainSummary]:
+    """Continue a run from its latest checkpoint (to `steps` in total if given)."""
+    from dataclasses import replace
+
+    from diffcli.errors import DiffcliError
+    from diffcli.training import checkpoint
+    from diffcli.training.restore import load_run
+
+    run_dir, setup, state = load_run(run)
+    cfg = setup.cfg
+    if steps is not None:
+        if steps <= 0:
+            raise DiffcliError(f"--steps must be a positive integer, got {steps}")
+        cfg = replace(cfg, train=replace(cfg.train, steps=steps))
+        setup = build(cfg)
+        state = checkpoint.load(run_dir, setup.init_state())
+        write_text(run_dir / "config.toml", C.to_toml(cfg))
+    if int(state.step) >= cfg.train.steps:
+        raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {cfg.train.steps}; pass --steps N to train further")
+    _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
+    return run_dir, summary

@@ -45,10 +45,20 @@ def _flatten(state: TrainState) -> dict[str, np.ndarray]:
     return {_key_name(p): np.asarray(v) for p, v in leaves}
 
 
-def save(run_dir: Path, state: TrainState, extra: dict | None = None) -> None:
+def save(run_dir: Path, state: TrainState, keep: int = 0) -> None:
+    """Write the latest checkpoint (atomically) and, if keep > 0, a copy in checkpoints/
+    named by step, deleting all but the newest `keep` copies."""
+    run_dir = Path(run_dir)
     tensors = _flatten(jax.device_get(state))
-    write_bytes(Path(run_dir) / CHECKPOINT, st_save(tensors, metadata={"format": "diffcli-1"}))
-    write_json(Path(run_dir) / "checkpoint.json", {"step": int(state.step), "tensors": len(tensors), **(extra or {})})
+    blob = st_save(tensors, metadata={"format": "diffcli-1"})
+    step = int(state.step)
+    if keep > 0:
+        hist = run_dir / "checkpoints"
+        write_bytes(hist / f"step-{step:08d}.safetensors", blob)
+        for old in sorted(hist.glob("step-*.safetensors"))[:-keep]:
+            old.unlink()
+    write_bytes(run_dir / CHECKPOINT, blob)
+    write_json(run_dir / "checkpoint.json", {"step": step, "tensors": len(tensors), "file": CHECKPOINT})
 
 
 def load(run_dir: Path, template: TrainState) -> TrainState:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from diffcli.errors import DiffcliError
-from diffcli.runs import write_json
+from diffcli.errors import DiffcliError, Interrupted
+from diffcli.runs import write_json, write_text
 from diffcli.training import checkpoint
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -21,6 +24,21 @@ from diffcli.training.step import make_train_chunk
 
 class NonFiniteLoss(DiffcliError):
     exit_code = 3
+
+
+@contextlib.contextmanager
+def _catch_signals():
+    """Record SIGINT/SIGTERM instead of dying mid-chunk; the loop stops at the chunk's end."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    old = {s: signal.signal(s, lambda signum, _frame: got.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,9 @@ def train(
     start = int(state.step)
     t_start = time.perf_counter()
     compile_s, timed_steps, timed_s, last_loss = 0.0, 0, 0.0, math.nan
-    with open(run_dir / "metrics.jsonl", "a") as log:
+    _truncate_log(run_dir / "metrics.jsonl", start)  # drop lines logged after the checkpoint we resume
+    last_saved = start
+    with open(run_dir / "metrics.jsonl", "a") as log, _catch_signals() as signals:
         while int(state.step) < cfg.steps:
             step0 = int(state.step)
             n = min(cfg.chunk, cfg.steps - step0)
@@ -77,8 +97,16 @@ def train(
             log.flush()
             if on_chunk:
                 on_chunk(step0 + n, last_loss, n / dt)
+            if signals:
+                checkpoint.save(run_dir, state, cfg.keep)
+                raise Interrupted(
+                    f"{signal.Signals(signals[0]).name} at step {int(state.step)}: checkpoint saved; "
+                    f"resume with 'diffcli train --resume {run_dir}'", signals[0])
+            if cfg.checkpoint_every and int(state.step) - last_saved >= cfg.checkpoint_every:
+                checkpoint.save(run_dir, state, cfg.keep)
+                last_saved = int(state.step)
     seconds = time.perf_counter() - t_start
-    checkpoint.save(run_dir, state)
+    checkpoint.save(run_dir, state, cfg.keep)
     summary = TrainSummary(
         steps=int(state.step) - start,
         final_loss=last_loss,
@@ -88,6 +116,20 @@ def train(
     )
     write_json(run_dir / "summary.json", {**summary.__dict__, "total_steps": int(state.step)})
     return state, summary
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Keep only metrics lines up to `step` (a crash can log chunks the checkpoint never saw)."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                keep.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    write_text(path, "".join(k + "\n" for k in keep))
 
 
 def load_losses(run_dir: Path) -> np.ndarray:
@@ -104,4 +146,4 @@ def load_losses(run_dir: Path) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, 2)
 
 
-__all__ = ["train", "TrainSummary", "NonFiniteLoss", "load_losses"]
+__all__ = ["train", "TrainSummary", "NonFiniteLoss", "Interrupted", "load_losses"]
