@@ -98,6 +98,8 @@ def open_run(path: str | Path) -> Path:
         p = Path("runs") / p
     if not p.is_dir():
         raise DiffcliError(f"run directory {str(path)!r} does not exist; train one with 'diffcli train'")
+    if not (p / "config.toml").is_file():
+        raise DiffcliError(f"{str(p)!r} has no config.toml, so it is not a diffcli run directory")
     if not (p / CHECKPOINT).is_file():
         raise DiffcliError(f"run {str(p)!r} has no checkpoint ({CHECKPOINT}); train it first with 'diffcli train'")
     return p

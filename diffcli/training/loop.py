@@ -69,6 +69,8 @@ def train(
     compile_s, timed_steps, timed_s, last_loss = 0.0, 0, 0.0, math.nan
     _truncate_log(run_dir / "metrics.jsonl", start)  # drop lines logged after the checkpoint we resume
     last_saved = start
+    if start == 0:
+        checkpoint.save(run_dir, state)  # so a failure in the first chunk still leaves a loadable run
     with open(run_dir / "metrics.jsonl", "a") as log, _catch_signals() as signals:
         while int(state.step) < cfg.steps:
             step0 = int(state.step)

@@ -1,0 +1,73 @@
+"""Failures stop loudly and keep what was good: non-finite loss, solver failure, bad run dirs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from diffcli.errors import DiffcliError, SolverError
+
+
+def test_nan_loss_stops_names_step_keeps_checkpoint(tmp_path, cli_env, cli):
+    (tmp_path / "c.toml").write_text(
+        "[network]\nwidth = 16\ndepth = 1\n[train]\nsteps = 400\nbatch = 32\nchunk = 20\nlr = 1e12\n"
+        "checkpoint_every = 0\n"
+    )
+    r = cli(["train", "--config", "c.toml", "--name", "boom"], tmp_path, cli_env)
+    assert r.returncode == 3, r.stderr
+    assert "at step" in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    ck = json.loads((tmp_path / "runs" / "boom" / "checkpoint.json").read_text())
+    assert ck["step"] < 400  # the last good one, not a NaN state
+    from safetensors.numpy import load
+
+    t = load((tmp_path / "runs" / "boom" / "checkpoint.safetensors").read_bytes())
+    assert all(np.isfinite(v).all() for k, v in t.items() if v.dtype.kind == "f")
+
+
+def test_adaptive_step_limit_is_an_error_not_nan(tiny_run):
+    from diffcli.sampling.api import sampler_for, weights
+    from diffcli.sampling.plan import make_plan
+
+    plan = make_plan("tsit5", rtol=1e-7, atol=1e-7, max_steps=3)
+    with pytest.raises(SolverError, match="tsit5.*(step limit|max_steps)"):
+        sampler_for(tiny_run.setup, plan, 64)(weights(tiny_run.setup, tiny_run.state), 0)
+
+
+def test_same_name_is_not_overwritten_and_default_names_do_not_collide(tmp_path):
+    from diffcli.runs import new_run_dir
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "keep.txt").write_text("x")
+    with pytest.raises(DiffcliError, match="--overwrite"):
+        new_run_dir(tmp_path, "a", "rf-cat", overwrite=False)
+    first = new_run_dir(tmp_path, None, "rf-cat", overwrite=False)
+    first.mkdir()
+    assert new_run_dir(tmp_path, None, "rf-cat", overwrite=False) != first
+    assert (tmp_path / "a" / "keep.txt").read_text() == "x"
+
+
+def test_foreign_files_in_runs_do_not_break_other_runs(tiny_run, tmp_path):
+    """Garbage beside a run (and a corrupt bench.json in it) does not break plotting it."""
+    import shutil
+
+    from diffcli.plot import plot_run
+
+    root = tmp_path / "runs"
+    run = root / "good"
+    shutil.copytree(tiny_run.run_dir, run)
+    (root / "junk.txt").write_text("not a run")
+    (root / "broken").mkdir()
+    (root / "broken" / "checkpoint.safetensors").write_bytes(b"\x00garbage")
+    (root / "notarun").mkdir()
+    (root / "notarun" / "checkpoint.safetensors").write_bytes(b"")
+    (run / "bench.json").write_text("{ truncated")
+    made, missing = plot_run(run)
+    assert {p.name for p in made} >= {"samples.png", "trajectories.png", "flow.gif", "loss.png"}
+    assert any("bench.png" in m and "unreadable" in m for m in missing)
+    shutil.copy(run / "config.toml", root / "broken" / "config.toml")
+    with pytest.raises(DiffcliError, match="unreadable"):
+        plot_run(root / "broken")
+    with pytest.raises(DiffcliError, match="not a diffcli run"):
+        plot_run(root / "notarun")
