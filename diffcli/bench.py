@@ -20,7 +20,7 @@ from diffcli.metrics import evaluate
 from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import reference_data, sampler_for, score, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
-from diffcli.sampling.solvers import ODE_SOLVERS
+from diffcli.sampling.samplers import SAMPLERS, check_fits
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 
@@ -30,6 +30,7 @@ FLOOR_SALT = 0xF100  # second, independent data draw for the floor
 @dataclass(frozen=True)
 class BenchRow:
     label: str
+    name: str  # short label for tables
     solver: str
     steps: int | None  # fixed steps, or None for adaptive
     tol: float | None
@@ -54,14 +55,17 @@ class Floor:
     pairs: int
 
 
-def plans(solvers: list[str], steps: list[int], tols: list[float], **plan_kw) -> list[SolverPlan]:
-    """Every fixed-step count for every solver, and every tolerance for the adaptive ones."""
+def plans(solvers: list[str], steps: list[int], tols: list[float], options: dict | None = None,
+          **plan_kw) -> list[SolverPlan]:
+    """Every fixed-step count for every solver, and every tolerance for the adaptive ones.
+    `options` (eta, snr, …; None = not given) go to the solvers that read them."""
     out = []
     for name in solvers:
-        spec = ODE_SOLVERS.get(name)
-        out += [make_plan(name, steps=s, **plan_kw) for s in steps]
+        spec = SAMPLERS.get(name)
+        kw = {**plan_kw, **{k: v for k, v in (options or {}).items() if v is not None and k in spec.options}}
+        out += [make_plan(name, steps=s, **kw) for s in steps]
         if spec.adaptive:
-            out += [make_plan(name, rtol=t, atol=t, **plan_kw) for t in tols]
+            out += [make_plan(name, rtol=t, atol=t, **kw) for t in tols]
     return out
 
 
@@ -104,7 +108,7 @@ def run_bench(
         mmds = [x.mmd2 for x in scored]
         ms = 1e3 * float(np.median(secs))
         row = BenchRow(
-            label=plan.label(), solver=plan.solver, steps=plan.steps, tol=plan.rtol,
+            label=plan.label(), name=plan.label(short=True), solver=plan.solver, steps=plan.steps, tol=plan.rtol,
             nfe=float(np.mean(nfes)), nfe_min=min(nfes), nfe_max=max(nfes),
             cd=float(np.mean(cds)), cd_sd=float(np.std(cds)), mmd2=float(np.mean(mmds)), mmd2_sd=float(np.std(mmds)),
             ms_per_call=ms, ms_per_nfe=1e3 * float(np.median([s / f for s, f in zip(secs, nfes)])),
@@ -129,15 +133,19 @@ def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) ->
 
 
 def bench_run(run, solvers: list[str], steps: list[int], tols: list[float], seeds: int, n: int,
-              use_ema: bool | None = None, on_row=None, **plan_kw):
+              use_ema: bool | None = None, on_row=None, options: dict | None = None, **plan_kw):
     """Load a run, bench every setting, write bench.json/bench.csv; returns (run_dir, rows, floor)."""
     from diffcli.errors import DiffcliError
     from diffcli.training.restore import load_run
 
     if seeds <= 0 or n <= 0:
         raise DiffcliError(f"--seeds and --n must be positive integers, got {seeds} and {n}")
-    plan_list = plans(solvers, steps, tols, **plan_kw)  # checks every name and number first
+    plan_list = plans(solvers, steps, tols, options, **plan_kw)  # checks every name and number first
+    if not plan_list:
+        raise DiffcliError("nothing to bench: give --steps for fixed-step solvers or --tols for adaptive ones")
     run_dir, setup, state = load_run(run)
+    for p in plan_list:  # a solver that does not fit the model fails before anything runs
+        check_fits(p, setup.process)
     rows, floor = run_bench(setup, state, plan_list, seeds, n, use_ema, on_row)
     save_bench(run_dir, rows, floor, {"seeds": seeds, "n": n, "use_ema": use_ema, **plan_kw})
     return run_dir, rows, floor

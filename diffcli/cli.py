@@ -32,6 +32,10 @@ def _split(text: str, cast, what: str) -> list:
     return out
 
 
+SOLVER_HELP = ("ODE: euler | heun | tsit5 | dopri5; SDE: euler-maruyama | euler-heun | pc; "
+               "discrete: ddim | ancestral (ddpm); bridge (exact bridge steps)")
+
+
 def _start_jax() -> None:
     from diffcli.jaxsetup import configure
 
@@ -40,7 +44,7 @@ def _start_jax() -> None:
 
 @app.command()
 def train(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="process: rf"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="process: rf | vpsde | vesde | ddpm | bridge"),
     data: Optional[str] = typer.Option(None, "--data", "-d", help="data set name or a .npy/.csv file of shape (n, d)"),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config (defaults: configs/rf_cat.toml's values)"),
     steps: Optional[int] = typer.Option(None, "--steps", help="training steps (train.steps)"),
@@ -94,8 +98,8 @@ def train(
 @app.command()
 def sample(
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
-    solver: str = typer.Option("heun", "--solver", help="euler | heun | tsit5 | dopri5"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="fixed steps (default 20 when no tolerance is given)"),
+    solver: str = typer.Option("heun", "--solver", help=SOLVER_HELP),
+    steps: Optional[int] = typer.Option(None, "--steps", help="fixed steps (default: the solver's own, else 20)"),
     rtol: Optional[float] = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1)"),
     atol: Optional[float] = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1)"),
     n: int = typer.Option(2000, "--n", help="number of samples"),
@@ -107,13 +111,16 @@ def sample(
     icoeff: float = typer.Option(1.0, "--icoeff", help="PID controller: integral coefficient"),
     dcoeff: float = typer.Option(0.0, "--dcoeff", help="PID controller: derivative coefficient"),
     max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
+    eta: Optional[float] = typer.Option(None, "--eta", help="ddim: 0 deterministic … 1 ancestral"),
+    snr: Optional[float] = typer.Option(None, "--snr", help="pc: signal-to-noise ratio of the Langevin corrector"),
+    corrector_steps: Optional[int] = typer.Option(None, "--corrector-steps", help="pc: Langevin steps per step"),
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
     if seed < 0 or trajectories < 0 or max_steps <= 0:
         raise DiffcliError("--seed and --trajectories must be >= 0 and --max-steps > 0")
-    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power,
-                     pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps)
+    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power, eta=eta, snr=snr,
+                     corrector_steps=corrector_steps, pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps)
     _start_jax()
     from diffcli.render import console, kv_table
     from diffcli.sampling.api import sample_run
@@ -153,6 +160,8 @@ def bench(
     n: int = typer.Option(2000, "--n", help="samples per seed"),
     grid: Optional[str] = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
     grid_power: Optional[float] = typer.Option(None, "--grid-power", help="exponent of the power grid"),
+    eta: Optional[float] = typer.Option(None, "--eta", help="ddim's eta (for ddim only)"),
+    snr: Optional[float] = typer.Option(None, "--snr", help="pc's corrector signal-to-noise ratio (for pc only)"),
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
     """Every solver setting over several seeds: NFE, CD, MMD², time; writes bench.json and bench.csv."""
@@ -172,9 +181,41 @@ def bench(
 
         run_dir, rows, floor = bench_run(run, solver_list, step_list, tol_list, seeds, n,
                                          use_ema=False if raw else None, on_row=on_row,
+                                         options={"eta": eta, "snr": snr},
                                          grid=probe.grid, grid_power=probe.grid_power)
-    console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd"))
+    grid = probe.grid + (f"^{probe.grid_power:g}" if probe.grid == "power" else "")
+    console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd · "
+                                           f"fixed steps on the {grid} time grid"))
     console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
+
+
+@app.command()
+def likelihood(
+    run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+    n: int = typer.Option(2000, "--n", help="held-out data points"),
+    seed: int = typer.Option(0, "--seed", help="seed of the held-out draw (and the Hutchinson probes)"),
+    exact: Optional[bool] = typer.Option(None, "--exact/--hutchinson",
+                                         help="divergence: exact trace, or Hutchinson's estimate (default: exact up to 10 dims)"),
+    probes: int = typer.Option(1, "--probes", help="Hutchinson: Rademacher probes per point"),
+    rtol: float = typer.Option(1e-5, "--rtol", help="Tsit5 relative tolerance"),
+    atol: float = typer.Option(1e-5, "--atol", help="Tsit5 absolute tolerance"),
+    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+):
+    """NLL of held-out data in nats per dimension through the probability-flow ODE (adaptive Tsit5)."""
+    if seed < 0 or probes <= 0:
+        raise DiffcliError(f"--seed must be >= 0 and --probes > 0, got {seed} and {probes}")
+    _start_jax()
+    from diffcli.likelihood import likelihood_run
+    from diffcli.render import console, kv_table
+
+    run_dir, r, path = likelihood_run(run, n, seed, exact=exact, probes=probes, rtol=rtol, atol=atol,
+                                      use_ema=False if raw else None)
+    console.print(kv_table(f"likelihood · {run_dir}", {
+        "NLL (nats / dim)": f"{r.nats_per_dim:.4f} ± {r.stderr:.4f}",
+        "divergence": "exact" if r.exact else f"Hutchinson, {r.probes} Rademacher probe(s)",
+        "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
+        "seconds": f"{r.seconds:.2f}", "written": str(path),
+    }))
 
 
 @app.command()
@@ -193,18 +234,20 @@ def plot(run: str = typer.Argument(..., help="run directory (or its name under r
 
 def main() -> None:
     """Console entry point: user errors are one line on stderr with a non-zero exit code."""
+    from rich.markup import escape
+
     from diffcli.render import err_console
 
     try:
         code = app(standalone_mode=False)
     except DiffcliError as e:
-        err_console.print(f"[bold red]{e.prefix}:[/] {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{e.prefix}:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except TyperException as e:  # usage errors: unknown option, non-numeric value, …
         if getattr(e, "ctx", None) is not None and "NoArgsIsHelp" in type(e).__name__:
             e.show()  # a bare command name shows its help
             sys.exit(2)
-        err_console.print(f"[bold red]error:[/] {e.format_message().strip()}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(e.format_message().strip())}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except (Abort, KeyboardInterrupt):
         err_console.print("interrupted")

@@ -22,12 +22,21 @@ class DataConfig:
     name: str = "cat"  # a registered data set, or a path to a .npy/.csv file
     noise: float | None = None  # None: the data set's own default
     path: str = ""  # for name = "file"
+    mean: list[float] | None = None  # for name = "gaussian": its mean (None: the data set's default)
+    cov: list[list[float]] | None = None  # for name = "gaussian": its covariance, rows (None: default)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     process: str = "rf"
-    source: str = "gaussian"  # prior at t = 1 for processes that take one (rf)
+    source: str = "gaussian"  # prior at t = 1 for processes that take one (rf, bridge)
+    prediction: str = ""  # what the network predicts: eps | score | x0 | velocity; "" = the process's own
+    beta_min: float = 0.1  # vpsde: β(0); ddpm: T·β_1
+    beta_max: float = 20.0  # vpsde: β(1); ddpm: T·β_T
+    timesteps: int = 1000  # ddpm: the chain's length T
+    sigma_min: float = 0.01  # vesde: σ(0)
+    sigma_max: float = 10.0  # vesde: σ(1), the prior's standard deviation
+    bridge_sigma: float = 0.387  # bridge: noise scale of x_t = (1−t)x0 + t·x1 + s·sqrt(t(1−t))·ε
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ def _type_ok(value: Any, tp: Any) -> bool:
         return any(_type_ok(value, a) for a in typing.get_args(tp))
     if tp is type(None):
         return value is None
+    if origin is list:
+        return isinstance(value, list) and all(_type_ok(v, typing.get_args(tp)[0]) for v in value)
     if tp is bool:
         return isinstance(value, bool)
     if tp is int:
@@ -168,11 +179,20 @@ def to_toml(cfg: Config) -> str:
     return "\n".join(lines)
 
 
+def _toml_char(c: str) -> str:
+    """Escape for a TOML basic string: quote, backslash and every control character."""
+    if c in '"\\':
+        return "\\" + c
+    if ord(c) < 0x20 or ord(c) == 0x7F:
+        return f"\\u{ord(c):04X}"
+    return c
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_toml_char(c) for c in v) + '"'
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, (list, tuple)):

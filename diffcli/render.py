@@ -25,7 +25,7 @@ def bench_table(rows, floor, title: str) -> Table:
         t.add_column(col, justify="right", no_wrap=True)
     best = min((r.cd for r in rows), default=None)
     for r in rows:
-        name = f"{r.solver} {r.steps}" if r.steps is not None else f"{r.solver} tol {r.tol:g}"
+        name = r.name
         nfe = f"{r.nfe:.0f}" if r.nfe_min == r.nfe_max else f"{r.nfe:.1f}"
         t.add_row(name, nfe, f"{_f(r.cd)}±{_f(r.cd_sd)}", f"{r.mmd2:.5f}±{r.mmd2_sd:.5f}",
                   f"{r.ms_per_call:.1f}", f"{r.ms_per_nfe:.2f}", style="bold green" if r.cd == best else None)

@@ -112,6 +112,8 @@ def new_run_dir(root: Path, name: str | None, default_stem: str, overwrite: bool
         if "/" in name or name in (".", ".."):
             raise DiffcliError(f"run name {name!r} must be a plain name, not a path")
         p = root / name
+        if p.exists() and not p.is_dir():
+            raise DiffcliError(f"{str(p)!r} exists and is not a directory; pick another --name")
         if p.exists() and any(p.iterdir()) and not overwrite:
             raise DiffcliError(f"run {str(p)!r} already exists; pick another --name or pass --overwrite")
         return p

@@ -22,7 +22,8 @@ TINY = {
     "data": {"name": "cat"},
     "model": {"process": "rf", "source": "gaussian"},
     "network": {"width": 16, "depth": 1, "n_freqs": 4, "activation": "gelu", "residual": True},
-    "train": {"steps": 20, "batch": 64, "lr": 3e-3, "chunk": 10, "ema": 0.5, "seed": 0},
+    "train": {"steps": 20, "batch": 64, "lr": 3e-3, "schedule": "constant", "warmup": 0, "chunk": 10, "ema": 0.5,
+              "seed": 0},
     "sample": {"n": 128},
 }
 
@@ -45,6 +46,8 @@ residual = true
 steps = 20
 batch = 64
 lr = 3e-3
+schedule = "constant"
+warmup = 0
 chunk = 10
 ema = 0.5
 seed = 0
@@ -52,6 +55,12 @@ seed = 0
 [sample]
 n = 128
 """
+
+
+@pytest.fixture(scope="session")
+def tiny_toml() -> str:
+    """TINY as a TOML file's text (what a user would write)."""
+    return TINY_TOML
 
 
 @pytest.fixture(scope="session")
@@ -118,8 +127,3 @@ def snapshot(root: Path) -> dict[str, tuple]:
         st = p.lstat()
         out[str(p.relative_to(root))] = ("d" if p.is_dir() else "f", 0 if p.is_dir() else st.st_size, st.st_mtime_ns)
     return out
-
-
-@pytest.fixture(scope="session")
-def tree_snapshot():
-    return snapshot

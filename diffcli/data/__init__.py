@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diffcli.data import cat, checkerboard, file, gaussians8, moons, rings, swissroll  # noqa: F401
+from diffcli.data import cat, checkerboard, file, gaussian, gaussians8, moons, rings, swissroll  # noqa: F401
 from diffcli.data.base import DATASETS, Dataset
 from diffcli.data.file import SUFFIXES
 
@@ -10,7 +10,7 @@ from diffcli.data.file import SUFFIXES
 def get_dataset(name: str, **options) -> Dataset:
     """Build a data set by registry name, or from a path ending in .npy/.csv."""
     if name.lower().endswith(SUFFIXES):
-        return DATASETS.get("file")(path=name, **options)
+        return DATASETS.get("file")(**{**options, "path": name})
     return DATASETS.get(name)(**options)
 
 

@@ -1,7 +1,7 @@
-"""Processes by name (`--model`). Each registers itself in PROCESSES."""
+"""Processes by name (`--model`). Each lives in its own module and registers itself in PROCESSES."""
 
-from diffcli.processes import rectified_flow  # noqa: F401
-from diffcli.processes.base import PROCESSES, Process
+from diffcli.processes import bridge, ddpm, rectified_flow, vesde, vpsde  # noqa: F401
+from diffcli.processes.base import CAPABILITIES, PROCESSES, Process
 from diffcli.processes.sources import SOURCES
 
 
@@ -9,4 +9,4 @@ def get_process(name: str, **options) -> Process:
     return PROCESSES.get(name)(**options)
 
 
-__all__ = ["PROCESSES", "SOURCES", "Process", "get_process"]
+__all__ = ["CAPABILITIES", "PROCESSES", "SOURCES", "Process", "get_process"]

@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 import jax
+import jax.numpy as jnp
 
-from diffcli.processes.parameterisation import Coeffs
+from diffcli.processes.parameterisation import Coeffs, convert
 from diffcli.registry import Registry
 
 # apply(x, t) -> network output; x shape (n, dim), t shape (n,).
@@ -88,12 +89,10 @@ class BridgeProcess(Process, Protocol):
 
 def field(process: GaussianPath, apply: Apply, dst: str) -> Callable[[jax.Array, jax.Array], jax.Array]:
     """The network, at time t (a scalar) and x (n, dim), as the quantity `dst` (eps, score, x0 or velocity)."""
-    from diffcli.processes.parameterisation import convert
-
     predict = process.predict(apply)
 
     def f(t, x):
-        tt = jax.numpy.broadcast_to(t, x.shape[:1]).astype(x.dtype)
+        tt = jnp.broadcast_to(t, x.shape[:1]).astype(x.dtype)
         return convert(predict(x, tt), x, process.coeffs(t), process.prediction, dst)
 
     return f

@@ -13,6 +13,7 @@ Probability-flow ODE (Song et al. 2021): dx/dt = f(x, t) − ½ g(t)² ∇log p_
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,20 +25,28 @@ from diffcli.processes.parameterisation import Coeffs, coeffs_from, from_x0_eps,
 
 
 @dataclass(frozen=True)
-class Diffusion:
+class Diffusion(ABC):
     prediction: str = "eps"
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"ode", "score", "sde", "density"})
     n_timesteps: ClassVar[int | None] = None
 
-    # --- supplied by each process -------------------------------------------------------
-    def alpha(self, t: jax.Array) -> jax.Array: ...
+    # --- supplied by each process (and name, t0, t1) -------------------------------------
+    @abstractmethod
+    def alpha(self, t: jax.Array) -> jax.Array:
+        """α(t), elementwise."""
 
-    def sigma(self, t: jax.Array) -> jax.Array: ...
+    @abstractmethod
+    def sigma(self, t: jax.Array) -> jax.Array:
+        """σ(t), elementwise."""
 
-    def drift(self, x: jax.Array, t: jax.Array) -> jax.Array: ...
+    @abstractmethod
+    def drift(self, x: jax.Array, t: jax.Array) -> jax.Array:
+        """f(x, t) of the forward SDE: x (n, dim), t scalar."""
 
-    def diffusion(self, t: jax.Array) -> jax.Array: ...
+    @abstractmethod
+    def diffusion(self, t: jax.Array) -> jax.Array:
+        """g(t) of the forward SDE, for scalar t."""
 
     @property
     def prior_std(self) -> float:

@@ -21,6 +21,9 @@ class Source:
     name: str
     sample: Callable[[jax.Array, tuple[int, ...]], jax.Array]  # (key, (n, dim)) -> (n, dim)
     log_prob: Callable[[jax.Array], jax.Array]  # (n, dim) -> (n,)
+    # N(0, I): then an interpolant's noise is Gaussian (scores exist) and log_prob is smooth
+    # (likelihoods through the ODE exist).
+    standard_normal: bool = False
 
 
 SOURCES: Registry[Source] = Registry("source")
@@ -35,7 +38,9 @@ def _square_logp(x: jax.Array) -> jax.Array:
     return jnp.where(inside, 0.0, -jnp.inf)  # unit volume
 
 
-SOURCES.register("gaussian")(Source("gaussian", lambda k, s: jax.random.normal(k, s), _gaussian_logp))
+SOURCES.register("gaussian")(
+    Source("gaussian", lambda k, s: jax.random.normal(k, s), _gaussian_logp, standard_normal=True)
+)
 # The reference implementation's source: uniform on the square [2, 3]^d.
 SOURCES.register("uniform-square")(
     Source("uniform-square", lambda k, s: jax.random.uniform(k, s, minval=2.0, maxval=3.0), _square_logp)

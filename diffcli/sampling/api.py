@@ -10,7 +10,7 @@ import jax
 
 from diffcli.metrics import evaluate
 from diffcli.runs import write_json, write_npy
-from diffcli.sampling.ode import SampleResult, make_ode_sampler
+from diffcli.sampling.ode import SampleResult
 from diffcli.sampling.plan import SolverPlan
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -24,7 +24,11 @@ def reference_data(setup: Setup, n: int, seed: int):
 
 
 def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0):
-    return make_ode_sampler(setup.process, setup.apply, plan, n, setup.dataset.dim, trajectories)
+    """The plan's sampler for this run's model; a solver that does not fit the model is a
+    one-line DiffcliError naming the solvers it accepts."""
+    from diffcli.sampling.samplers import make_sampler
+
+    return make_sampler(setup.process, setup.apply, plan, n, setup.dataset.dim, trajectories)
 
 
 def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):

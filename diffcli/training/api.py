@@ -24,7 +24,7 @@ def train_run(
     run_dir = new_run_dir(Path(runs_root), name, f"{cfg.model.process}-{data}", overwrite)
     if run_dir.exists() and overwrite:
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+    run_dir.mkdir(parents=True, exist_ok=True)  # new_run_dir allows an existing empty directory
     write_text(run_dir / "config.toml", C.to_toml(cfg))
     write_json(run_dir / "run.json", run_info())
     _, summary = train(setup, run_dir, on_chunk=on_chunk)

@@ -75,13 +75,15 @@ def check(cfg: Config) -> None:
         raise DiffcliError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
     if t.clip < 0 or t.warmup < 0 or t.seed < 0 or t.final_lr < 0:
         raise DiffcliError("train.clip, train.warmup, train.seed and train.final_lr must be >= 0")
+    if not s.grid_power > 0:
+        raise DiffcliError(f"sample.grid_power must be > 0, got {s.grid_power}")
     if cfg.data.noise is not None and cfg.data.noise < 0:
         raise DiffcliError(f"data.noise must be >= 0, got {cfg.data.noise}")
 
 
 def build(cfg: Config) -> Setup:
     check(cfg)
-    dataset = get_dataset(cfg.data.name, noise=cfg.data.noise, path=cfg.data.path)
+    dataset = get_dataset(cfg.data.name, noise=cfg.data.noise, path=cfg.data.path, mean=cfg.data.mean, cov=cfg.data.cov)
     opts = {k: v for k, v in dataclasses.asdict(cfg.model).items() if k != "process"}
     process = get_process(cfg.model.process, **opts)
     graphdef, _ = _init_params(cfg, dataset.dim)

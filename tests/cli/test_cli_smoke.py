@@ -1,0 +1,229 @@
+"""End to end through real subprocesses: train -> sample (x3) -> bench -> plot on a tiny run.
+
+The pipeline runs once per session, in the background (tests/cli/conftest.py); each test checks
+one stage's results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+N = 128
+SAMPLE_EULER = ["sample", "tiny", "--solver", "euler", "--steps", "4", "--n", str(N), "--trajectories", "3"]
+SAMPLE_TSIT5 = ["sample", "tiny", "--solver", "tsit5", "--rtol", "1e-2", "--n", str(N), "--trajectories", "3"]
+BENCH = ["bench", "tiny", "--solvers", "euler,tsit5", "--steps", "4", "--tols", "1e-2", "--seeds", "2", "--n", str(N)]
+
+
+# Run in this order in one directory, after `diffcli train -c tiny.toml --name tiny` (conftest.py
+# starts the whole pipeline in the background when the suite is collected).
+STAGES = [
+    ("sample_euler", SAMPLE_EULER),
+    ("sample_tsit5", SAMPLE_TSIT5),
+    ("sample_euler_again", SAMPLE_EULER),
+    ("bench", BENCH),
+    ("plot", ["plot", "tiny"]),
+]
+
+
+class Pipeline:
+    def __init__(self, smoke):
+        self.cwd, self.run, self.results, self.euler_first = smoke.cwd, smoke.run, smoke.results, smoke.euler_first
+
+    def ok(self, stage: str) -> subprocess.CompletedProcess:
+        r = self.results.get(stage)
+        if r is None:
+            pytest.fail(f"stage {stage!r} did not run (an earlier stage failed)")
+        assert r.returncode == 0, f"{stage}: exit {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
+        assert "Traceback" not in r.stderr + r.stdout
+        return r
+
+
+@pytest.fixture(scope="module")
+def pipeline(cli_jobs) -> Pipeline:
+    return Pipeline(cli_jobs.smoke_result())
+
+
+def _sample_files(run: Path, solver: str) -> tuple[Path, dict]:
+    found = []
+    for j in sorted((run / "samples").glob("*.json")):
+        meta = json.loads(j.read_text())
+        if meta.get("solver") == solver and meta.get("seed") == 0:
+            found.append((j.with_suffix(".npy"), meta))
+    assert len(found) == 1, f"expected one {solver} sample JSON, found {[str(f[0]) for f in found]}"
+    return found[0]
+
+
+def test_train_writes_the_run(pipeline):
+    pipeline.ok("train")
+    run = pipeline.run
+    for name in ("config.toml", "run.json", "checkpoint.safetensors", "checkpoint.json", "metrics.jsonl",
+                 "summary.json"):
+        assert (run / name).is_file(), name
+        assert (run / name).stat().st_size > 0, name
+
+
+def test_train_config_toml_is_the_resolved_config(pipeline, tiny_cfg):
+    from diffcli import config as C
+
+    pipeline.ok("train")
+    assert C.load(pipeline.run / "config.toml") == tiny_cfg
+
+
+def test_train_metadata(pipeline, tiny_cfg):
+    pipeline.ok("train")
+    run = pipeline.run
+    steps, chunk = tiny_cfg.train.steps, tiny_cfg.train.chunk
+    assert json.loads((run / "checkpoint.json").read_text())["step"] == steps
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["total_steps"] == steps and math.isfinite(summary["final_loss"])
+    logged = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(chunk, steps + 1, chunk))
+    info = json.loads((run / "run.json").read_text())
+    assert {"argv", "created", "diffcli", "jax", "python", "device"} <= set(info)
+    assert "train" in info["argv"]
+
+
+def _check_sample(pipeline, solver: str, traj_len: int | None):
+    npy, meta = _sample_files(pipeline.run, solver)
+    x = np.load(npy)
+    assert x.shape == (N, 2) and x.dtype == np.float32
+    assert np.isfinite(x).all()
+    for key in ("nfe", "cd", "mmd2"):
+        assert key in meta
+    assert math.isfinite(meta["cd"]) and meta["cd"] > 0
+    assert math.isfinite(meta["mmd2"])
+    assert meta["n"] == N
+    traj = np.load(npy.with_name(npy.stem + "-trajectories.npy"))
+    times = np.load(npy.with_name(npy.stem + "-trajectory-times.npy"))
+    assert traj.shape[0] == 3 and traj.shape[2] == 2 and traj.shape[1] == len(times)
+    if traj_len is not None:
+        assert len(times) == traj_len
+    assert times[0] == pytest.approx(1.0) and times[-1] == pytest.approx(0.0)
+    np.testing.assert_array_equal(traj[:, -1], x[:3])  # trajectories end at the saved samples
+    return x, meta, traj
+
+
+def test_sample_euler(pipeline):
+    pipeline.ok("sample_euler")
+    x, meta, traj = _check_sample(pipeline, "euler", traj_len=5)
+    assert meta["nfe"] == 4 and meta["steps"] == 4
+
+
+def test_sample_tsit5_adaptive(pipeline):
+    pipeline.ok("sample_tsit5")
+    x, meta, traj = _check_sample(pipeline, "tsit5", traj_len=None)
+    assert meta["steps"] == meta["accepted_steps"] + meta["rejected_steps"] >= 1
+    assert meta["nfe"] == 6 * meta["steps"] + 1  # FSAL: 6 new evaluations a step, 1 before the first
+
+
+def test_sample_starts_from_the_prior_of_its_seed(pipeline):
+    """The trajectories' first point is the source draw for the seed (rf: N(0, I))."""
+    import jax
+
+    from diffcli import config as C
+    from diffcli.training.setup import build
+
+    pipeline.ok("sample_euler")
+    npy, _ = _sample_files(pipeline.run, "euler")
+    traj = np.load(npy.with_name(npy.stem + "-trajectories.npy"))
+    setup = build(C.load(pipeline.run / "config.toml"))
+    prior = np.asarray(setup.process.prior_sample(jax.random.key(0), (N, 2)))
+    np.testing.assert_allclose(traj[:, 0], prior[:3], rtol=1e-6, atol=1e-6)
+
+
+def _brute_cd_mmd(a: np.ndarray, b: np.ndarray, sigma: float = 0.5) -> tuple[float, float]:
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    d2 = lambda x, y: ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)  # noqa: E731
+    ab = d2(a, b)
+    cd = np.sqrt(ab.min(1)).mean() + np.sqrt(ab.min(0)).mean()
+    k = lambda m: np.exp(-m / (2 * sigma**2)).mean()  # noqa: E731
+    return float(cd), float(k(d2(a, a)) - 2 * k(ab) + k(d2(b, b)))
+
+
+@pytest.mark.parametrize("solver", ["euler", "tsit5"])
+def test_sample_scores_are_the_brute_force_metrics(pipeline, solver):
+    """cd and mmd2 in the JSON are CD / MMD² of the saved samples against fresh data of the seed."""
+    from diffcli import config as C
+    from diffcli.sampling.api import reference_data
+    from diffcli.training.setup import build
+
+    pipeline.ok("sample_euler_again" if solver == "euler" else "sample_tsit5")
+    npy, meta = _sample_files(pipeline.run, solver)
+    setup = build(C.load(pipeline.run / "config.toml"))
+    ref = np.asarray(reference_data(setup, N, 0))
+    cd, mmd2 = _brute_cd_mmd(np.load(npy), ref)
+    assert meta["cd"] == pytest.approx(cd, rel=1e-4)
+    assert meta["mmd2"] == pytest.approx(mmd2, rel=1e-3, abs=1e-6)
+
+
+def test_second_identical_sample_compiles_nothing(pipeline):
+    pipeline.ok("sample_euler_again")
+    npy, meta = _sample_files(pipeline.run, "euler")
+    assert meta["compiles"]["cache_misses"] == 0, meta["compiles"]
+    assert meta["compiles"]["cache_hits"] > 0
+    np.testing.assert_array_equal(np.load(npy), pipeline.euler_first)  # same seed, same samples
+
+
+def test_bench_writes_json_and_csv(pipeline):
+    pipeline.ok("bench")
+    b = json.loads((pipeline.run / "bench.json").read_text())
+    rows = {r["label"]: r for r in b["rows"]}
+    assert len(rows) == 3, list(rows)  # euler 4, tsit5 4, tsit5 adaptive 1e-2
+    by_kind = {(r["solver"], r["steps"], r["tol"]): r for r in b["rows"]}
+    assert by_kind[("euler", 4, None)]["nfe"] == 4
+    assert by_kind[("tsit5", 4, None)]["nfe"] == 6 * 4 + 1  # FSAL: 6 a step + 1
+    ad = by_kind[("tsit5", None, 1e-2)]
+    assert ad["nfe_min"] <= ad["nfe"] <= ad["nfe_max"] and (ad["nfe_min"] - 1) % 6 == 0
+    for r in b["rows"]:
+        assert math.isfinite(r["cd"]) and r["cd"] > 0 and r["cd_sd"] >= 0 and math.isfinite(r["mmd2"])
+    assert b["meta"]["seeds"] == 2 and b["meta"]["n"] == N
+    assert math.isfinite(b["floor"]["cd"]) and b["floor"]["cd"] > 0
+    assert [r["nfe"] for r in b["rows"]] == sorted(r["nfe"] for r in b["rows"])
+
+    lines = (pipeline.run / "bench.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert {"label", "solver", "nfe", "cd", "mmd2"} <= set(header)
+    assert len(lines) == 1 + 3 + 1  # header, three settings, the data floor
+    assert lines[-1].startswith("data floor")
+
+
+def test_plot_writes_pngs_and_gif(pipeline):
+    pipeline.ok("plot")
+    plots = pipeline.run / "plots"
+    pngs = sorted(plots.glob("*.png"))
+    assert {"samples.png", "trajectories.png", "loss.png", "bench.png"} <= {p.name for p in pngs}
+    for p in pngs:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
+    gif = plots / "flow.gif"
+    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.n_frames > 1
+
+
+def test_no_temporary_files_are_left_behind(pipeline):
+    pipeline.ok("plot")
+    leftovers = [p for p in pipeline.run.rglob("*") if ".tmp" in p.name]
+    assert not leftovers, leftovers
+
+
+def test_help(cli, cli_env, tmp_path):
+    r = cli(["--help"], tmp_path, cli_env)
+    assert r.returncode == 0, r.stderr
+    for cmd in ("train", "sample", "bench", "plot"):
+        assert cmd in r.stdout
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("cmd", ["train", "sample", "bench", "plot"])
+def test_command_help(cli, cli_env, tmp_path, cmd):
+    r = cli([cmd, "--help"], tmp_path, cli_env)
+    assert r.returncode == 0, r.stderr
+    assert "--help" in r.stdout
