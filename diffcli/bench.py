@@ -142,7 +142,8 @@ def bench_run(run, solvers: list[str], steps: list[int], tols: list[float], seed
         raise DiffcliError(f"--seeds and --n must be positive integers, got {seeds} and {n}")
     plan_list = plans(solvers, steps, tols, options, **plan_kw)  # checks every name and number first
     if not plan_list:
-        raise DiffcliError("nothing to bench: give --steps for fixed-step solvers or --tols for adaptive ones")
+        raise DiffcliError(f"nothing to bench for solvers {', '.join(solvers)}: give --steps for fixed-step "
+                           "solvers or --tols for adaptive ones")
     run_dir, setup, state = load_run(run)
     for p in plan_list:  # a solver that does not fit the model fails before anything runs
         check_fits(p, setup.process)
