@@ -23,7 +23,7 @@ test: $(STAMP)
 # Train rectified flow on the cat (configs/rf_cat.toml), bench the samplers, draw the plots.
 demo: $(STAMP)
 	$(BIN)/diffcli train --config configs/rf_cat.toml --name $(DEMO) --overwrite
-	$(BIN)/diffcli bench $(DEMO) --solvers euler,heun,tsit5 --steps 10,20,50 --tols 5e-2,1e-2,1e-3 --seeds 5
+	$(BIN)/diffcli bench $(DEMO) --solvers euler,heun,tsit5 --steps 10,20,50,100 --tols 5e-2,1e-2,1e-3,5e-4 --seeds 5
 	$(BIN)/diffcli plot $(DEMO)
 	@echo "plots: runs/$(DEMO)/plots/   bench: runs/$(DEMO)/bench.csv"
 

@@ -139,7 +139,7 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
                         marker="o", ms=4, capsize=2, label=label)
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
         ax.axhspan(floor[key] - floor[key + "_sd"], floor[key] + floor[key + "_sd"], color="k", alpha=0.08)
-        ax.set(xscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
+        ax.set(xscale="log", yscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=8)
     _save(fig, path)
