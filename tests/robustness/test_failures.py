@@ -71,3 +71,14 @@ def test_foreign_files_in_runs_do_not_break_other_runs(tiny_run, tmp_path):
         plot_run(root / "broken")
     with pytest.raises(DiffcliError, match="not a diffcli run"):
         plot_run(root / "notarun")
+
+
+def test_plot_without_bench_plots_what_exists_and_names_the_rest(tiny_run, tmp_path, cli_env, cli):
+    import shutil
+
+    shutil.copytree(tiny_run.run_dir, tmp_path / "runs" / "nobench")
+    r = cli(["plot", "runs/nobench"], tmp_path, cli_env)
+    assert r.returncode == 0, r.stderr
+    assert "no bench yet" in r.stdout and "diffcli bench" in r.stdout
+    assert (tmp_path / "runs" / "nobench" / "plots" / "samples.png").is_file()
+    assert not (tmp_path / "runs" / "nobench" / "plots" / "bench.png").exists()
