@@ -30,7 +30,7 @@ demo: $(STAMP)
 # The reference model (uniform-square source, constant lr, no EMA) benched like the reference table.
 reference: $(STAMP)
 	$(BIN)/diffcli train --config configs/rf_cat_reference.toml --name reference-rf-cat --overwrite
-	$(BIN)/diffcli bench reference-rf-cat --solvers euler,heun,tsit5 --steps 10,20,50,100 --tols 5e-2,1e-2,1e-3 --seeds 5
+	$(BIN)/diffcli bench reference-rf-cat --solvers euler,heun,tsit5 --steps 10,20,50,100 --tols 5e-2,1e-2,1e-3 --seeds 5 --norm rms
 
 # Training steps/s and sampling ms/NFE against bare jitted loops, side by side in one process.
 bench-speed: $(STAMP)

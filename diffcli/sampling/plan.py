@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from diffcli.errors import DiffcliError
 
 
+ADAPTIVE_NORMS = ("max", "rms")  # implemented in sampling/ode.py
+
+
 @dataclass(frozen=True)
 class SolverPlan:
     """solver at fixed `steps` on a time grid, or adaptive with PID control at (rtol, atol)."""
@@ -26,6 +29,7 @@ class SolverPlan:
     dcoeff: float = 0.0
     max_steps: int = 4096
     dt0_frac: float = 0.01  # first adaptive step, as a fraction of the interval
+    norm: str = "max"  # adaptive error norm over the batch: max (worst sample's RMS) | rms (all numbers)
     eta: float = 0.0  # ddim: 0 deterministic … 1 ancestral
     snr: float = 0.16  # pc: the Langevin corrector's signal-to-noise ratio
     corrector_steps: int = 1  # pc: Langevin steps per time step
@@ -39,6 +43,7 @@ class SolverPlan:
         (for tables whose title names the grid)."""
         if self.adaptive:
             tol = f"tol {self.rtol:g}" if self.rtol == self.atol else f"rtol {self.rtol:g} atol {self.atol:g}"
+            tol += "" if self.norm == "max" else f" {self.norm}"
             return f"{self.solver} {tol}" if short else f"{self.solver} adaptive {tol}"
         if short:
             return f"{self.solver} {self.steps}{self._options_label()}"
@@ -76,6 +81,8 @@ def make_plan(solver: str, steps: int | None = None, rtol: float | None = None, 
         raise DiffcliError(f"--snr must be > 0, got {snr:g}")
     if options.get("corrector_steps", 1) < 1:
         raise DiffcliError(f"--corrector-steps must be a positive integer, got {corrector_steps}")
+    if kw.get("norm", "max") not in ADAPTIVE_NORMS:
+        raise DiffcliError(f"unknown norm {kw['norm']!r}; accepted: {', '.join(ADAPTIVE_NORMS)}")
     if not kw.get("grid_power", 1.0) > 0:
         raise DiffcliError(f"--grid-power must be > 0, got {kw['grid_power']:g}")
     kw.update(options)
