@@ -64,7 +64,8 @@ def main() -> None:
     state = setup.init_state()
     chunk = make_train_chunk(setup, a.chunk)
     step = bare_train(setup, cfg)
-    params, opt_state, key = state.params, state.opt_state, jax.random.key(1)
+    # Own copies: the diffcli chunk donates (reuses) the buffers of the state it is given.
+    params, opt_state, key = jax.tree.map(jnp.copy, (state.params, state.opt_state)) + (jax.random.key(1),)
 
     state, l = chunk(state)
     jax.block_until_ready(l)
