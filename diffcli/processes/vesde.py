@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-import jax
 import jax.numpy as jnp
 
 from diffcli.errors import DiffcliError

@@ -93,12 +93,12 @@ def make_ode_sampler(
         ys, steps, acc, rej, ok, max_hit = jax.block_until_ready(compiled[0](*args))
         seconds = time.perf_counter() - t
         ys = np.asarray(ys)
+        label = replace(plan, rtol=rtol, atol=atol).label()
         if not bool(ok):
             why = "hit its step limit (max_steps=%d)" % plan.max_steps if bool(max_hit) else "failed"
-            label = replace(plan, rtol=rtol, atol=atol).label()
             raise SolverError(f"{label} {why}; loosen the tolerances or raise max_steps")
         if not np.isfinite(ys).all():
-            raise SolverError(f"{replace(plan, rtol=rtol, atol=atol).label()} produced non-finite values; use more steps or tighter tolerances")
+            raise SolverError(f"{label} produced non-finite values; use more steps or tighter tolerances")
         steps, acc, rej = int(steps), int(acc), int(rej)
         traj = ys[:, :trajectories].transpose(1, 0, 2) if trajectories else None
         return SampleResult(
