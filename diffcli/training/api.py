@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Callable
 
 from diffcli import config as C
+from diffcli.errors import Interrupted
 from diffcli.runs import new_run_dir, run_info, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
 from diffcli.training.setup import build
@@ -22,12 +24,27 @@ def train_run(
     setup = build(cfg)  # every name and range is checked before anything is written
     data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith((".npy", ".csv")) else cfg.data.name
     run_dir = new_run_dir(Path(runs_root), name, f"{cfg.model.process}-{data}", overwrite)
-    if run_dir.exists() and overwrite:
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)  # new_run_dir allows an existing empty directory
-    write_text(run_dir / "config.toml", C.to_toml(cfg))
-    write_json(run_dir / "run.json", run_info())
-    _, summary = train(setup, run_dir, on_chunk=on_chunk)
+    # --overwrite: the old run is moved aside and deleted only once the new one has a result
+    # (finished, or interrupted with a resumable checkpoint); any other failure puts it back.
+    aside = run_dir.with_name(f".{run_dir.name}.replaced-{os.getpid()}") if overwrite and run_dir.exists() else None
+    if aside is not None:
+        run_dir.rename(aside)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)  # new_run_dir allows an existing empty directory
+        write_text(run_dir / "config.toml", C.to_toml(cfg))
+        write_json(run_dir / "run.json", run_info())
+        _, summary = train(setup, run_dir, on_chunk=on_chunk)
+    except Interrupted:
+        if aside is not None:
+            shutil.rmtree(aside)
+        raise
+    except BaseException:
+        if aside is not None:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            aside.rename(run_dir)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)
     return run_dir, summary
 
 

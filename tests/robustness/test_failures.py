@@ -82,3 +82,16 @@ def test_plot_without_bench_plots_what_exists_and_names_the_rest(tiny_run, tmp_p
     assert "no bench yet" in r.stdout and "diffcli bench" in r.stdout
     assert (tmp_path / "runs" / "nobench" / "plots" / "samples.png").is_file()
     assert not (tmp_path / "runs" / "nobench" / "plots" / "bench.png").exists()
+
+
+def test_overwrite_that_fails_puts_the_old_run_back(tiny_run, tmp_path, cli_env, cli):
+    import shutil
+
+    shutil.copytree(tiny_run.run_dir, tmp_path / "runs" / "keep")
+    before = (tmp_path / "runs" / "keep" / "checkpoint.safetensors").read_bytes()
+    (tmp_path / "c.toml").write_text("[network]\nwidth = 16\ndepth = 1\n[train]\nsteps = 200\nbatch = 32\nchunk = 20\n"
+                                     "lr = 1e12\n")
+    r = cli(["train", "--config", "c.toml", "--name", "keep", "--overwrite"], tmp_path, cli_env)
+    assert r.returncode == 3, r.stderr  # the new training diverged
+    assert (tmp_path / "runs" / "keep" / "checkpoint.safetensors").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["keep"]
