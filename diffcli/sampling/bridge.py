@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from diffcli.sampling.fixed import fixed_step_sampler
+from diffcli.sampling.fixed import fixed_step_sampler, scan_steps
 from diffcli.sampling.grid import GRIDS
 from diffcli.sampling.registry import SAMPLERS, Sampler
 
@@ -24,13 +24,9 @@ def make_bridge_sampler(process, apply_fn, plan, n, dim, trajectories=0):
             t, s = times[i], times[i + 1]
             x0 = predict(x, jnp.full(x.shape[:1], t, x.dtype))
             mean, std = process.posterior(x, x0, t, s)
-            x = mean + std * jax.random.normal(jax.random.fold_in(k_noise, i), x.shape, x.dtype)
-            return x, x[:trajectories]
+            return mean + std * jax.random.normal(jax.random.fold_in(k_noise, i), x.shape, x.dtype)
 
-        x1 = process.prior_sample(k_prior, (n, dim))
-        x0, path = jax.lax.scan(step, x1, jnp.arange(plan.steps))
-        traj = jnp.swapaxes(jnp.concatenate([x1[None, :trajectories], path]), 0, 1) if trajectories else None
-        return x0, traj
+        return scan_steps(step, process.prior_sample(k_prior, (n, dim)), plan.steps, trajectories)
 
     times = GRIDS.get(plan.grid)(plan.steps, float(process.t1), 0.0, power=plan.grid_power)
     return fixed_step_sampler(plan, run, times, plan.steps, trajectories)

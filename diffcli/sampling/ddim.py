@@ -24,7 +24,7 @@ import numpy as np
 
 from diffcli.errors import DiffcliError
 from diffcli.processes.parameterisation import to_x0_eps
-from diffcli.sampling.fixed import fixed_step_sampler
+from diffcli.sampling.fixed import fixed_step_sampler, scan_steps
 from diffcli.sampling.grid import GRIDS
 from diffcli.sampling.registry import SAMPLERS, Sampler
 
@@ -63,13 +63,9 @@ def _make(eta_of_plan):
             def step(x, i):
                 t, s = times[i], times[i + 1]
                 pred = predict(x, jnp.full(x.shape[:1], t, x.dtype))
-                x = ddim_step(process, pred, x, t, s, eta, jax.random.fold_in(k_noise, i))
-                return x, x[:trajectories]
+                return ddim_step(process, pred, x, t, s, eta, jax.random.fold_in(k_noise, i))
 
-            x1 = process.prior_sample(k_prior, (n, dim))
-            x0, path = jax.lax.scan(step, x1, jnp.arange(plan.steps))
-            traj = jnp.swapaxes(jnp.concatenate([x1[None, :trajectories], path]), 0, 1) if trajectories else None
-            return x0, traj
+            return scan_steps(step, process.prior_sample(k_prior, (n, dim)), plan.steps, trajectories)
 
         times = jnp.asarray(data_grid(process, plan), jnp.float32)
         return fixed_step_sampler(plan, run, times, plan.steps, trajectories)

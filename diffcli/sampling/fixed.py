@@ -11,10 +11,25 @@ import time
 from typing import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from diffcli.errors import SolverError
 from diffcli.sampling.ode import SampleResult
+
+
+def scan_steps(step: Callable, x1: jax.Array, steps: int, trajectories: int):
+    """x ← step(x, i) for i = 0 … steps−1 from x1 (n, dim), in one lax.scan.
+
+    Returns (final x (n, dim), the first `trajectories` paths (k, steps + 1, dim) or None)."""
+
+    def body(x, i):
+        x = step(x, i)
+        return x, x[:trajectories]
+
+    x0, path = jax.lax.scan(body, x1, jnp.arange(steps))
+    traj = jnp.swapaxes(jnp.concatenate([x1[None, :trajectories], path]), 0, 1) if trajectories else None
+    return x0, traj
 
 
 def fixed_step_sampler(plan, run: Callable, times, nfe: int, trajectories: int) -> Callable[..., SampleResult]:

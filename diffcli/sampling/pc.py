@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from diffcli.processes.base import field
-from diffcli.sampling.fixed import fixed_step_sampler
+from diffcli.sampling.fixed import fixed_step_sampler, scan_steps
 from diffcli.sampling.registry import SAMPLERS, Sampler
 from diffcli.sampling.sde import brownian, reverse_sde_terms, sde_grid
 
@@ -50,12 +50,9 @@ def make_pc_sampler(process, apply_fn, plan, n, dim, trajectories=0):
                 terms, diffrax.Euler(), t0=t, t1=s, dt0=None, y0=x, args=params,
                 stepsize_controller=diffrax.StepTo(ts=jnp.stack([t, s])), max_steps=1, adjoint=diffrax.ForwardMode(),
             ).ys[-1]
-            return x, x[:trajectories]
+            return x
 
-        x1 = process.prior_sample(k_prior, (n, dim))
-        x0, path = jax.lax.scan(step, x1, jnp.arange(plan.steps))
-        traj = jnp.swapaxes(jnp.concatenate([x1[None, :trajectories], path]), 0, 1) if trajectories else None
-        return x0, traj
+        return scan_steps(step, process.prior_sample(k_prior, (n, dim)), plan.steps, trajectories)
 
     return fixed_step_sampler(plan, run, sde_grid(process, plan), plan.steps * (1 + k_corr), trajectories)
 
