@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= demo-rf-cat
 
-.PHONY: demo test install bench-speed reference clean-demo
+.PHONY: demo test lint install bench-speed reference clean-demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The linter (ruff, configured in pyproject.toml), then the suite.
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # Train rectified flow on the cat (configs/rf_cat.toml), bench the samplers, draw the plots.
 demo: $(STAMP)

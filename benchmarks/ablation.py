@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffcli import config as C
-from diffcli.metrics import chamfer_distance
+from diffcli.metrics.chamfer import chamfer_distance
 from diffcli.training.setup import build
 from diffcli.training.step import make_train_chunk
 
@@ -42,10 +42,10 @@ def main() -> None:
         def body(x, i):
             t0, t1 = grid[i], grid[i + 1]
             h = t1 - t0
-            k1 = f(x, jnp.full((2000,), t0))
+            k1 = f(jnp.full((2000,), t0), x)
             if solver == "euler":
                 return x + h * k1, None
-            k2 = f(x + h * k1, jnp.full((2000,), t1))
+            k2 = f(jnp.full((2000,), t1), x + h * k1)
             return x + h / 2 * (k1 + k2), None
 
         return jax.lax.scan(body, x, jnp.arange(grid.shape[0] - 1))[0]
@@ -56,7 +56,7 @@ def main() -> None:
         for solver, n in (("euler", 10), ("heun", 10), ("euler", 100), ("heun", 50)):
             for p in (1.0, 1.5, 2.0):
                 grid = jnp.linspace(1.0, 0.0, n + 1) ** p
-                fn = jax.jit(lambda params, key: solve(params, solver, grid, key))
+                fn = jax.jit(lambda params, key, solver=solver, grid=grid: solve(params, solver, grid, key))
                 cds = [chamfer_distance(fn(params, jax.random.key(100 + seed)),
                                         s.dataset.sample(jax.random.key(1000 + seed), 2000)) for seed in range(3)]
                 print(f"{name} {which} {solver}-{n} p={p}: CD {np.mean(cds):.4f} ± {np.std(cds):.4f}", flush=True)

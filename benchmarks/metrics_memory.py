@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from diffcli.metrics import chamfer_distance, mmd2
+from diffcli.metrics.chamfer import chamfer_distance
+from diffcli.metrics.mmd import mmd2
 
 LIMIT_MB = 2048
 

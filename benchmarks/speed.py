@@ -42,11 +42,11 @@ def bare_train(setup, cfg):
             t = jax.random.uniform(kt, (x0.shape[0],))
             x1 = jax.random.normal(kn, x0.shape)
             xt = t[:, None] * x1 + (1 - t[:, None]) * x0
-            return jnp.mean((model_apply(p)(xt, t) - (x1 - x0)) ** 2)
+            return jnp.mean((model_apply(p)(t, xt) - (x1 - x0)) ** 2)
 
-        l, g = jax.value_and_grad(loss)(params)
+        loss_, g = jax.value_and_grad(loss)(params)
         u, opt_state = tx.update(g, opt_state, params)
-        return optax.apply_updates(params, u), opt_state, key, l
+        return optax.apply_updates(params, u), opt_state, key, loss_
 
     return step
 
@@ -67,27 +67,27 @@ def main() -> None:
     # Own copies: the diffcli chunk donates (reuses) the buffers of the state it is given.
     params, opt_state, key = jax.tree.map(jnp.copy, (state.params, state.opt_state)) + (jax.random.key(1),)
 
-    state, l = chunk(state)
-    jax.block_until_ready(l)
-    params, opt_state, key, l = step(params, opt_state, key)
-    jax.block_until_ready(l)
+    state, loss_ = chunk(state)
+    jax.block_until_ready(loss_)
+    params, opt_state, key, loss_ = step(params, opt_state, key)
+    jax.block_until_ready(loss_)
     ours, bare = [], []
     for _ in range(a.rounds):
         t = time.perf_counter()
-        state, l = chunk(state)
-        jax.block_until_ready(l)
+        state, loss_ = chunk(state)
+        jax.block_until_ready(loss_)
         ours.append(a.chunk / (time.perf_counter() - t))
         t = time.perf_counter()
         for _ in range(a.chunk):
-            params, opt_state, key, l = step(params, opt_state, key)
-        jax.block_until_ready(l)
+            params, opt_state, key, loss_ = step(params, opt_state, key)
+        jax.block_until_ready(loss_)
         bare.append(a.chunk / (time.perf_counter() - t))
     o, b = statistics.median(ours), statistics.median(bare)
     print(f"train  batch {cfg.train.batch}: diffcli {o:.1f} steps/s, bare jitted loop {b:.1f} steps/s, ratio {o / b:.3f}")
 
     # Sampling: ms per NFE of Euler at a.steps steps on n points.
     p = state.params
-    sampler = sampler_for(setup, make_plan("euler", a.steps), a.n)
+    sampler = sampler_for(setup, make_plan("euler", a.steps, grid="uniform"), a.n)
     apply = setup.apply
 
     @jax.jit
@@ -97,7 +97,7 @@ def main() -> None:
 
         def body(i, x):
             t = 1.0 - i * h
-            return x - h * apply(params)(x, jnp.full((a.n,), t))
+            return x - h * apply(params)(jnp.full((a.n,), t), x)
 
         return jax.lax.fori_loop(0, a.steps, body, x)
 
@@ -111,7 +111,8 @@ def main() -> None:
         jax.block_until_ready(bare_euler(p, jax.random.key(r)))
         bare.append(1e3 * (time.perf_counter() - t) / a.steps)
     o, b = statistics.median(ours), statistics.median(bare)
-    print(f"sample euler {a.steps} steps, n {a.n}: diffcli {o:.3f} ms/NFE, bare jitted loop {b:.3f} ms/NFE, ratio {o / b:.3f}")
+    print(f"sample euler {a.steps} steps, n {a.n}: diffcli {o:.3f} ms/NFE, bare jitted loop {b:.3f} ms/NFE, "
+          f"ratio {o / b:.3f}")
 
     times = []
     for _ in range(a.rounds):

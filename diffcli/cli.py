@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from typer.exceptions import Abort, TyperException
@@ -32,12 +31,40 @@ def _split(text: str, cast, what: str) -> list:
     return out
 
 
-SOLVER_HELP = ("ODE: euler | heun | tsit5 | dopri5; SDE: euler-maruyama | euler-heun | pc; "
-               "discrete: ddim | ancestral (ddpm); bridge (exact bridge steps)")
+SOLVER_HELP = "a registered solver (diffcli list solvers); default: heun where the model has an ODE"
+SOLVER_OPTIONS = ("Options of the chosen solver follow as --NAME VALUE, e.g. --eta 0.5 for ddim, --snr 0.1 for pc "
+                  "(diffcli list solvers shows each solver's options).")
+METRICS_HELP = "comma-separated metrics (diffcli list metrics): cd, mmd2, w2, energy, sw, …"
+EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 NORM_HELP = ("adaptive error norm over the batch: max = the worst sample's RMS error (every sample meets the "
              "tolerance), rms = the RMS over all numbers (diffrax's default; loose tolerances then fail near the data)")
+
+
+def _solver_options(args: list[str], lists: bool = False) -> dict:
+    """The `--name value` (or `--name=value`) pairs left after a command's own options: the chosen
+    solver's options. Values are read as TOML (0.5, 2, true); with `lists`, comma-separated."""
+    from diffcli.config import parse_value
+
+    out: dict = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("--") or len(a) < 3:
+            raise DiffcliError(f"unexpected argument {a!r}; solver options are given as --NAME VALUE")
+        name, eq, value = a[2:].partition("=")
+        if not eq:
+            has_value = i + 1 < len(args) and not args[i + 1].startswith("--")
+            value = args[i + 1] if has_value else None
+            i += has_value
+        i += 1
+        key = name.replace("-", "_")
+        if value is None:
+            out[key] = [None] if lists else None
+        else:
+            out[key] = [parse_value(v) for v in value.split(",")] if lists else parse_value(value)
+    return out
 
 
 def _start_jax() -> None:
@@ -48,16 +75,19 @@ def _start_jax() -> None:
 
 @app.command()
 def train(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="process: rf | vpsde | vesde | ddpm | bridge"),
-    data: Optional[str] = typer.Option(None, "--data", "-d", help="data set name or a .npy/.csv file of shape (n, d)"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config (defaults: configs/rf_cat.toml's values)"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="training steps (train.steps)"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="training seed (train.seed)"),
-    name: Optional[str] = typer.Option(None, "--name", help="run name under runs/ (default: <model>-<data>-<i>)"),
-    set_: list[str] = typer.Option([], "--set", help="override a config value: --set train.lr=1e-3 (repeatable)"),
+    model: str | None = typer.Option(None, "--model", "-m", help="process (diffcli list models): rf, vpsde, vesde, ddpm, …"),
+    data: str | None = typer.Option(None, "--data", "-d",
+                                    help="data set name or a .npy/.csv file of shape (n, d) or (n, *shape)"),
+    network: str | None = typer.Option(None, "--network", help="network (diffcli list networks): mlp, unet"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config (defaults: configs/rf_cat.toml's values)"),
+    steps: int | None = typer.Option(None, "--steps", help="training steps (train.steps)"),
+    seed: int | None = typer.Option(None, "--seed", help="training seed (train.seed)"),
+    name: str | None = typer.Option(None, "--name", help="run name under runs/ (default: <model>-<data>-<i>)"),
+    set_: list[str] = typer.Option([], "--set",
+                                   help="override a config value: --set train.lr=1e-3 or model.sigma_max=20 (repeatable)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run of the same name"),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
-    resume: Optional[str] = typer.Option(None, "--resume", help="continue this run from its latest checkpoint"),
+    resume: str | None = typer.Option(None, "--resume", help="continue this run from its latest checkpoint"),
 ):
     """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json).
 
@@ -65,22 +95,30 @@ def train(
     from diffcli import config as C
 
     if resume is not None:
-        if any(v is not None for v in (model, data, config, seed, name)) or set_ or overwrite:
+        if any(v is not None for v in (model, data, network, config, seed, name)) or set_ or overwrite:
             raise DiffcliError("--resume takes the run's own config; only --steps may be given with it")
         cfg, total = None, steps
         from diffcli.runs import open_run
 
         total = total or C.load(open_run(resume) / "config.toml").train.steps
     else:
-        cfg = C.apply_overrides(C.load(config), set_)
-        direct = {"model": {"process": model}, "data": {"name": data}, "train": {"steps": steps, "seed": seed}}
-        cfg = C.from_dict({s: {k: v for k, v in kv.items() if v is not None} for s, kv in direct.items()}, cfg)
+        # the flags and --set form one layer over the config file: an option given with --set
+        # stays with the model (or data set, network) named by a flag, and is checked against it
+        layer = C.overrides(set_)
+        direct = {"model": {"process": model}, "data": {"name": data}, "network": {"name": network},
+                  "train": {"steps": steps, "seed": seed}}
+        for sec, kv in direct.items():
+            layer.setdefault(sec, {}).update({k: v for k, v in kv.items() if v is not None})
+        cfg = C.from_dict({k: v for k, v in layer.items() if v}, C.load(config))
         total = cfg.train.steps
     _start_jax()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from diffcli.render import console, kv_table
     from diffcli.training.api import resume_run, train_run
+    from diffcli.training.setup import build
+
+    setup = build(cfg) if cfg is not None else None  # bad input fails here, before any progress bar
 
     with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                   TextColumn("{task.fields[sps]} steps/s"), TimeRemainingColumn(), console=console) as bar:
@@ -92,51 +130,50 @@ def train(
         if resume is not None:
             run_dir, s = resume_run(resume, steps, on_chunk)
         else:
-            run_dir, s = train_run(cfg, runs_dir, name, overwrite, on_chunk)
+            run_dir, s = train_run(setup.cfg, runs_dir, name, overwrite, on_chunk, setup=setup)
     console.print(kv_table(f"trained {run_dir}", {
         "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
         "compile s": f"{s.compile_seconds:.1f}", "wall s": f"{s.seconds:.1f}",
     }))
 
 
-@app.command()
+@app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS)
 def sample(
+    ctx: typer.Context,
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
-    solver: str = typer.Option("heun", "--solver", help=SOLVER_HELP),
-    steps: Optional[int] = typer.Option(None, "--steps", help="fixed steps (default: the solver's own, else 20)"),
-    rtol: Optional[float] = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1)"),
-    atol: Optional[float] = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1)"),
+    solver: str | None = typer.Option(None, "--solver", help=SOLVER_HELP),
+    steps: int | None = typer.Option(None, "--steps", help="fixed steps (default: the solver's own, else 20)"),
+    rtol: float | None = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1)"),
+    atol: float | None = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1)"),
     n: int = typer.Option(2000, "--n", help="number of samples"),
     seed: int = typer.Option(0, "--seed", help="sampling seed"),
     trajectories: int = typer.Option(0, "--trajectories", help="also save K trajectories"),
-    grid: Optional[str] = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
-    grid_power: Optional[float] = typer.Option(None, "--grid-power", help="exponent of the power grid"),
+    grid: str | None = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid"),
     pcoeff: float = typer.Option(0.0, "--pcoeff", help="PID controller: proportional coefficient"),
     icoeff: float = typer.Option(1.0, "--icoeff", help="PID controller: integral coefficient"),
     dcoeff: float = typer.Option(0.0, "--dcoeff", help="PID controller: derivative coefficient"),
     max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
     norm: str = typer.Option("max", "--norm", help=NORM_HELP),
-    eta: Optional[float] = typer.Option(None, "--eta", help="ddim: 0 deterministic … 1 ancestral"),
-    snr: Optional[float] = typer.Option(None, "--snr", help="pc: signal-to-noise ratio of the Langevin corrector"),
-    corrector_steps: Optional[int] = typer.Option(None, "--corrector-steps", help="pc: Langevin steps per step"),
+    metrics: str = typer.Option("cd,mmd2", "--metrics", help=METRICS_HELP),
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
     if seed < 0 or trajectories < 0 or max_steps <= 0:
         raise DiffcliError("--seed and --trajectories must be >= 0 and --max-steps > 0")
-    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power, eta=eta, snr=snr,
-                     corrector_steps=corrector_steps, pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps,
-                     norm=norm)
+    metric_list = _split(metrics, str, "metrics")
+    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power, options=_solver_options(ctx.args),
+                     pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, norm=norm)
     _start_jax()
-    from diffcli.render import console, kv_table
+    from diffcli.render import console, kv_table, scores_items
     from diffcli.sampling.api import sample_run
 
-    run_dir, sc, floor, path, compiles = sample_run(run, plan, n, seed, trajectories, use_ema=False if raw else None)
+    run_dir, sc, floor, path, compiles = sample_run(run, plan, n, seed, trajectories, use_ema=False if raw else None,
+                                                    metrics=metric_list)
     r = sc.result
     console.print(kv_table(f"{plan.label()} · {run_dir}", {
         "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
-        "CD": f"{sc.cd:.4f}   (data floor {floor.cd:.4f} ± {floor.cd_sd:.4f})",
-        "MMD²": f"{sc.mmd2:.5f}   (data floor {floor.mmd2:.5f} ± {floor.mmd2_sd:.5f})",
+        **scores_items(sc.scores, floor),
         "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
         "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
         "samples": str(path),
@@ -144,51 +181,59 @@ def sample(
 
 
 def _plan_for(run, solver, steps, rtol, atol, grid, grid_power, **kw):
-    """Resolve the solver plan; the grid defaults come from the run's [sample] config."""
+    """Resolve the solver plan for a run: the grid defaults come from its [sample] config, the
+    solver defaults to its model's own (heun where it has an ODE), and the solver must fit it."""
     from diffcli import config as C
+    from diffcli.processes import PROCESSES
     from diffcli.runs import open_run
     from diffcli.sampling.grid import GRIDS
     from diffcli.sampling.plan import make_plan
+    from diffcli.sampling.registry import default_solver
+    from diffcli.training.restore import _legacy
 
-    sc = C.load(open_run(run) / "config.toml").sample
-    grid = sc.grid if grid is None else grid
+    cfg = _legacy(C.load(open_run(run) / "config.toml"))
+    process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
+    grid = cfg.sample.grid if grid is None else grid
     GRIDS.get(grid)
-    return make_plan(solver, steps, rtol, atol, grid=grid, grid_power=sc.grid_power if grid_power is None else grid_power, **kw)
+    return make_plan(solver or default_solver(process), steps, rtol, atol, grid=grid, process=process,
+                     grid_power=cfg.sample.grid_power if grid_power is None else grid_power, **kw)
 
 
-@app.command()
+@app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS + " In a bench an option may list several values "
+             "(--eta 0,0.5,1): every combination is a setting.")
 def bench(
+    ctx: typer.Context,
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
     solvers: str = typer.Option("euler,heun,tsit5", "--solvers", help="comma-separated solver names"),
     steps: str = typer.Option("10,20,50,100", "--steps", help="fixed step counts, comma-separated"),
     tols: str = typer.Option("5e-2,1e-2,1e-3,5e-4", "--tols", help="tolerances (rtol = atol) for adaptive solvers"),
     seeds: int = typer.Option(5, "--seeds", help="sampling seeds per setting"),
     n: int = typer.Option(2000, "--n", help="samples per seed"),
-    grid: Optional[str] = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
-    grid_power: Optional[float] = typer.Option(None, "--grid-power", help="exponent of the power grid"),
-    eta: Optional[float] = typer.Option(None, "--eta", help="ddim's eta (for ddim only)"),
-    snr: Optional[float] = typer.Option(None, "--snr", help="pc's corrector signal-to-noise ratio (for pc only)"),
+    grid: str | None = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid"),
     norm: str = typer.Option("max", "--norm", help=NORM_HELP),
+    metrics: str = typer.Option("cd,mmd2", "--metrics", help=METRICS_HELP),
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
-    """Every solver setting over several seeds: NFE, CD, MMD², time; writes bench.json and bench.csv."""
+    """Every solver setting over several seeds: NFE, the metrics, time; writes bench.json and bench.csv."""
     solver_list = _split(solvers, str, "solvers")
     step_list = _split(steps, int, "steps") if steps.strip() else []
     tol_list = _split(tols, float, "tols") if tols.strip() else []
-    probe = _plan_for(run, solver_list[0], 1, None, None, grid, grid_power, norm=norm)  # resolves grid and norm
+    metric_list = _split(metrics, str, "metrics")
+    probe = _plan_for(run, None, 1, None, None, grid, grid_power, norm=norm)  # resolves grid and norm
     _start_jax()
     from diffcli.bench import bench_run
     from diffcli.render import bench_table, console
 
     with console.status("bench") as status:
         def on_row(r):
-            status.update(f"bench: {r.label}: NFE {r.nfe:.0f}, CD {r.cd:.4f}")
-            console.print(f"  {r.label:<30} NFE {r.nfe:6.1f}  CD {r.cd:.4f}  MMD² {r.mmd2:.5f}  {r.ms_per_call:7.1f} ms",
-                          highlight=False)
+            shown = "  ".join(f"{k} {v:.5g}" for k, v in r.scores.items())
+            status.update(f"bench: {r.label}: NFE {r.nfe:.0f}, {shown}")
+            console.print(f"  {r.label:<30} NFE {r.nfe:6.1f}  {shown}  {r.ms_per_call:7.1f} ms", highlight=False)
 
         run_dir, rows, floor = bench_run(run, solver_list, step_list, tol_list, seeds, n,
                                          use_ema=False if raw else None, on_row=on_row,
-                                         options={"eta": eta, "snr": snr},
+                                         options=_solver_options(ctx.args, lists=True), metrics=metric_list,
                                          grid=probe.grid, grid_power=probe.grid_power, norm=norm)
     grid = probe.grid + (f"^{probe.grid_power:g}" if probe.grid == "power" else "")
     console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd · "
@@ -201,8 +246,8 @@ def likelihood(
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
     n: int = typer.Option(2000, "--n", help="held-out data points"),
     seed: int = typer.Option(0, "--seed", help="seed of the held-out draw (and the Hutchinson probes)"),
-    exact: Optional[bool] = typer.Option(None, "--exact/--hutchinson",
-                                         help="divergence: exact trace, or Hutchinson's estimate (default: exact up to 10 dims)"),
+    exact: bool | None = typer.Option(None, "--exact/--hutchinson",
+                                   help="divergence: exact trace, or Hutchinson's estimate (default: exact up to 10 dims)"),
     probes: int = typer.Option(1, "--probes", help="Hutchinson: Rademacher probes per point"),
     rtol: float = typer.Option(1e-5, "--rtol", help="Tsit5 relative tolerance"),
     atol: float = typer.Option(1e-5, "--atol", help="Tsit5 absolute tolerance"),
@@ -237,6 +282,17 @@ def plot(run: str = typer.Argument(..., help="run directory (or its name under r
         console.print(f"wrote {p}")
     for m in missing:
         console.print(f"[yellow]skipped[/]: {m}")
+
+
+@app.command("list")
+def list_(kind: str | None = typer.Argument(None, help="models | solvers | metrics | data | networks | grids (all)")):
+    """Every registered model, solver, metric, data set, network and time grid, with its options."""
+    from diffcli.catalogue import KINDS, rows
+    from diffcli.render import console, plain_table
+
+    for k in [kind] if kind else KINDS:
+        header, body = rows(k)
+        console.print(plain_table(k, header, body))
 
 
 def main() -> None:

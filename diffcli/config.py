@@ -1,51 +1,62 @@
 """Typed configuration: frozen dataclasses mirror the TOML sections.
 
-An unknown section or key, or a value of the wrong type, is a DiffcliError naming it.
-The resolved configuration is written into every run directory (config.toml).
+[train] and [sample] are fixed sets of keys. [data], [model] and [network] each choose a registry
+entry (`name`, or `process` for the model) and hold that entry's own options beside it:
+
+    [model]
+    process = "vesde"
+    sigma_max = 20.0        # an option of vesde: its factory's keyword parameter
+
+Their options are checked against the chosen entry when the run is built (training/setup.py):
+an option the entry does not take is an error naming those it does. The resolved configuration,
+every option spelt out, is written into every run directory (config.toml).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from diffcli.errors import DiffcliError
+from diffcli.registry import coerce
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class Choice:
+    """A registry entry by name and the options given for it; `cfg.network.width` reads an option."""
+
+    selector: ClassVar[str] = "name"  # the TOML key that names the entry
+
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_") or key not in self.__dict__.get("options", {}):
+            raise AttributeError(key)
+        return self.options[key]
+
+    @property
+    def entry(self) -> str:
+        return getattr(self, self.selector)
+
+
+@dataclass(frozen=True)
+class DataConfig(Choice):
     name: str = "cat"  # a registered data set, or a path to a .npy/.csv file
-    noise: float | None = None  # None: the data set's own default
-    path: str = ""  # for name = "file"
-    mean: list[float] | None = None  # for name = "gaussian": its mean (None: the data set's default)
-    cov: list[list[float]] | None = None  # for name = "gaussian": its covariance, rows (None: default)
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    process: str = "rf"
-    source: str = "gaussian"  # prior at t = 1 for processes that take one (rf, bridge)
-    prediction: str = ""  # what the network predicts: eps | score | x0 | velocity; "" = the process's own
-    beta_min: float = 0.1  # vpsde: β(0); ddpm: T·β_1
-    beta_max: float = 20.0  # vpsde: β(1); ddpm: T·β_T
-    timesteps: int = 1000  # ddpm: the chain's length T
-    sigma_min: float = 0.01  # vesde: σ(0)
-    sigma_max: float = 10.0  # vesde: σ(1), the prior's standard deviation
-    bridge_sigma: float = 0.387  # bridge: noise scale of x_t = (1−t)x0 + t·x1 + s·sqrt(t(1−t))·ε
+class ModelConfig(Choice):
+    selector: ClassVar[str] = "process"
+    process: str = "rf"  # a registered process: rf, vpsde, vesde, ddpm, bridge, …
 
 
 @dataclass(frozen=True)
-class NetworkConfig:
-    width: int = 256
-    depth: int = 3
-    n_freqs: int = 16  # time features sin/cos(t·2^k), k = 0 … n_freqs−1
-    activation: str = "gelu"
-    residual: bool = True
+class NetworkConfig(Choice):
+    name: str = "mlp"  # a registered network: mlp, unet
 
 
 @dataclass(frozen=True)
@@ -81,27 +92,6 @@ class Config:
     sample: SampleConfig = field(default_factory=SampleConfig)
 
 
-def _type_ok(value: Any, tp: Any) -> bool:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, a) for a in typing.get_args(tp))
-    if tp is type(None):
-        return value is None
-    if origin is list:
-        return isinstance(value, list) and all(_type_ok(v, typing.get_args(tp)[0]) for v in value)
-    if tp is bool:
-        return isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, tp)
-
-
-def _type_name(tp: Any) -> str:
-    return str(tp).replace("typing.", "").replace("<class '", "").replace("'>", "")
-
-
 def _build_section(cls: type, values: dict[str, Any], section: str):
     hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
@@ -109,10 +99,22 @@ def _build_section(cls: type, values: dict[str, Any], section: str):
     for k, v in values.items():
         if k not in names:
             raise DiffcliError(f"unknown config key '{section}.{k}'; accepted in [{section}]: {', '.join(sorted(names))}")
-        if not _type_ok(v, hints[k]):
-            raise DiffcliError(f"config key '{section}.{k}' must be {_type_name(hints[k])}, got {type(v).__name__} {v!r}")
-        out[k] = float(v) if hints[k] in (float, float | None) and isinstance(v, int) else v
+        out[k] = coerce(v, hints[k], f"config key '{section}.{k}'")
     return cls(**out)
+
+
+def _merge_choice(cur: Choice, vals: dict[str, Any], section: str) -> Choice:
+    """Options follow their entry: naming another entry drops the options given for the old one
+    (unless given again in the same layer); the entry checks its options when the run is built."""
+    vals = dict(vals)
+    sel = cur.selector
+    name = vals.pop(sel, cur.entry)
+    if not isinstance(name, str) or not name:
+        raise DiffcliError(f"config key '{section}.{sel}' must be a non-empty string, got {name!r}")
+    if "options" in vals:
+        raise DiffcliError(f"config key '{section}.options' is not a key; give the options directly in [{section}]")
+    options = ({} if name != cur.entry else dict(cur.options)) | vals
+    return type(cur)(**{sel: name, "options": options})
 
 
 def from_dict(d: dict[str, Any], base: Config | None = None) -> Config:
@@ -125,9 +127,11 @@ def from_dict(d: dict[str, Any], base: Config | None = None) -> Config:
             raise DiffcliError(f"unknown config section [{sec}]; accepted: {', '.join(sections)}")
         if not isinstance(vals, dict):
             raise DiffcliError(f"config section [{sec}] must be a table of keys")
-        cur = dataclasses.asdict(getattr(base, sec))
-        cur.update(vals)
-        updated[sec] = _build_section(type(getattr(base, sec)), cur, sec)
+        cur = getattr(base, sec)
+        if isinstance(cur, Choice):
+            updated[sec] = _merge_choice(cur, vals, sec)
+        else:
+            updated[sec] = _build_section(type(cur), dataclasses.asdict(cur) | vals, sec)
     return replace(base, **updated)
 
 
@@ -146,32 +150,50 @@ def load(path: str | Path | None, base: Config | None = None) -> Config:
     return from_dict(d, base)
 
 
+def parse_value(text: str) -> Any:
+    """A command-line value read as TOML ('1e-3' -> 0.001, 'true' -> True, '[1, 2]' -> a list),
+    else as a plain string ('moons', '/tmp/x y.npy')."""
+    try:
+        return tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
 def parse_override(text: str) -> tuple[str, str, Any]:
     """'train.lr=1e-3' -> ('train', 'lr', 0.001). The value is read as TOML, else as a string."""
     if "=" not in text or "." not in text.split("=", 1)[0]:
         raise DiffcliError(f"override {text!r} must look like section.key=value, e.g. train.lr=1e-3")
     lhs, rhs = text.split("=", 1)
     sec, key = lhs.strip().split(".", 1)
-    try:
-        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = rhs.strip()
-    return sec, key, value
+    return sec, key, parse_value(rhs)
 
 
-def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+def overrides(texts: list[str]) -> dict[str, dict[str, Any]]:
+    """--set texts as one layer {section: {key: value}} (a later one wins)."""
     d: dict[str, dict[str, Any]] = {}
-    for o in overrides:
+    for o in texts:
         sec, key, value = parse_override(o)
         d.setdefault(sec, {})[key] = value
-    return from_dict(d, cfg)
+    return d
+
+
+def apply_overrides(cfg: Config, texts: list[str]) -> Config:
+    return from_dict(overrides(texts), cfg)
+
+
+def section_items(cfg: Config, sec: str) -> dict[str, Any]:
+    """A section's keys as written to TOML: the selector first, then the options, for a choice."""
+    s = getattr(cfg, sec)
+    if isinstance(s, Choice):
+        return {s.selector: s.entry, **s.options}
+    return dataclasses.asdict(s)
 
 
 def to_toml(cfg: Config) -> str:
     lines = []
     for sec in fields(Config):
         lines.append(f"[{sec.name}]")
-        for k, v in dataclasses.asdict(getattr(cfg, sec.name)).items():
+        for k, v in section_items(cfg, sec.name).items():
             if v is None:
                 continue  # TOML has no null: an absent key means "default"
             lines.append(f"{k} = {_toml_value(v)}")
@@ -194,7 +216,7 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         return '"' + "".join(_toml_char(c) for c in v) + '"'
     if isinstance(v, float):
-        return repr(v)
+        return repr(v) if v == v and abs(v) != float("inf") else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return str(v)

@@ -10,23 +10,28 @@ with π the process's prior. The divergence is exact (the trace of the Jacobian 
 forward-mode products) for dim ≤ EXACT_MAX_DIM, else Hutchinson's estimate
 E_z[zᵀ (∂v/∂x) z] with `probes` Rademacher vectors z per point, drawn once per solve
 (unbiased for the log-density). The augmented state (x, ∫∇·v) is solved by adaptive Tsit5
-with PID step control through diffrax. NLL is reported in nats per dimension of the density
+with PID step control through diffrax, compiled and checked by the samplers' driver
+(sampling/driver.py). Points may have any shape (n, *shape); the divergence is over all their
+numbers. NLL is reported in nats per dimension of the density
 at t0 (for processes that stop at t0 > 0, the data's density with that last bit of noise).
 """
 
 from __future__ import annotations
 
-import time
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.errors import DiffcliError, SolverError
-from diffcli.sampling.solvers import ODE_SOLVERS
+from diffcli.errors import DiffcliError
+from diffcli.processes.base import row_sum
+from diffcli.sampling.driver import Program, check_solve, diffrax_solve
+from diffcli.sampling.registry import SAMPLERS
 
 EXACT_MAX_DIM = 10  # exact divergence up to this dimension (dim JVPs per evaluation)
 SOLVER = "tsit5"
@@ -54,70 +59,61 @@ def check_density(process) -> None:
         )
 
 
-def make_nll(process, apply_fn: Callable[[Any], Callable], n: int, dim: int, *, exact: bool | None = None,
+def make_nll(process, apply_fn: Callable[[Any], Callable], n: int, shape, *, exact: bool | None = None,
              probes: int = 1, max_steps: int = 4096) -> Callable[..., NLLResult]:
-    """nll_fn(params, x, seed=0, rtol=1e-5, atol=1e-5) -> NLLResult for x of shape (n, dim).
+    """nll_fn(params, x, seed=0, rtol=1e-5, atol=1e-5) -> NLLResult for x of shape (n, *shape).
 
-    One compiled program per (process, n, dim, exact, probes); the tolerances, the data and the
+    One compiled program per (process, n, shape, exact, probes); the tolerances, the data and the
     seed of the Hutchinson probes are its arguments.
     """
     check_density(process)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    dim = math.prod(shape)
     exact = dim <= EXACT_MAX_DIM if exact is None else bool(exact)
     if not exact and probes < 1:
         raise DiffcliError(f"probes must be a positive integer, got {probes}")
     k = dim if exact else int(probes)
     weight = 1.0 if exact else 1.0 / k  # exact: Σ_j e_jᵀ J e_j = tr J; Hutchinson: the mean over probes
-    spec = ODE_SOLVERS.get(SOLVER)
+    spec = SAMPLERS.get(SOLVER)
     t0, t1 = float(process.t0), float(process.t1)
 
-    def field(t, state, args):
-        params, z = args
-        x, _ = state
-        v = process.ode_drift(apply_fn(params))
-        vx, jvp = jax.linearize(lambda y: v(t, y), x)
-        div = weight * jnp.sum(z * jax.vmap(jvp)(z), axis=(0, 2))
-        return vx, div
-
-    @jax.jit
     def run(params, x, key, rtol, atol):
+        v = process.ode_drift(apply_fn(params))
         if exact:
-            z = jnp.broadcast_to(jnp.eye(dim, dtype=x.dtype)[:, None, :], (dim, n, dim))
+            z = jnp.broadcast_to(jnp.eye(dim, dtype=x.dtype).reshape(dim, 1, *shape), (dim, n, *shape))
         else:
-            z = jax.random.rademacher(key, (k, n, dim), dtype=x.dtype)
+            z = jax.random.rademacher(key, (k, n, *shape), dtype=x.dtype)
+
+        def field(t, state, args):
+            y, _ = state
+            vy, jvp = jax.linearize(lambda u: v(t, u), y)
+            div = weight * jnp.sum(jax.vmap(lambda zz: row_sum(zz * jvp(zz)))(z), axis=0)
+            return vy, div
+
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(field), spec.make(), t0=t0, t1=t1, dt0=0.01 * (t1 - t0),
-            y0=(x, jnp.zeros(n, x.dtype)), args=(params, z),
-            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+            diffrax.ODETerm(field), spec.solver(), t0=t0, t1=t1, dt0=0.01 * (t1 - t0),
+            y0=(x, jnp.zeros(n, x.dtype)), stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
             saveat=diffrax.SaveAt(t1=True), max_steps=max_steps, throw=False,
         )
-        x1, int_div = sol.ys[0][-1], sol.ys[1][-1]
-        nll = -(process.prior_log_prob(x1) + int_div)
-        st = sol.stats
-        return (nll / dim, st["num_steps"], st["num_accepted_steps"], st["num_rejected_steps"],
-                sol.result == diffrax.RESULTS.successful)
+        s = diffrax_solve(sol)
+        x1, int_div = s.x
+        return s._replace(x=-(process.prior_log_prob(x1) + int_div) / dim)
 
-    compiled: list = []
+    program = Program(run)
 
     def nll_fn(params, x, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-5) -> NLLResult:
         x = jnp.asarray(x)
-        if x.shape != (n, dim):
-            raise DiffcliError(f"likelihood data must have shape ({n}, {dim}), got {tuple(x.shape)}")
+        if x.shape != (n, *shape):
+            raise DiffcliError(f"likelihood data must have shape {(n, *shape)}, got {tuple(x.shape)}")
         args = (params, x, jax.random.key(seed), jnp.asarray(rtol, x.dtype), jnp.asarray(atol, x.dtype))
-        if not compiled:
-            compiled.append(run.lower(*args).compile())
-        t = time.perf_counter()
-        per, steps, acc, rej, ok = jax.block_until_ready(compiled[0](*args))
-        seconds = time.perf_counter() - t
-        per = np.asarray(per, np.float64)
-        if not bool(ok):
-            raise SolverError(f"likelihood solve ({SOLVER}, tol {rtol:g}/{atol:g}) failed or hit max_steps={max_steps}")
-        if not np.isfinite(per).all():
-            raise SolverError("likelihood solve produced non-finite values (points outside the prior's support?)")
-        steps = int(steps)
+        sol, seconds = program(*args)
+        check_solve(f"likelihood solve ({SOLVER}, tol {rtol:g}/{atol:g})", sol.ok, sol.limit, sol.x, max_steps)
+        per = np.asarray(sol.x, np.float64)
+        steps = int(sol.steps)
         return NLLResult(
             nats_per_dim=float(per.mean()), stderr=float(per.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
-            nfe=spec.nfe(steps), steps=steps, accepted=int(acc), rejected=int(rej), exact=exact, probes=k,
-            seconds=seconds, per_point=per,
+            nfe=spec.nfe(None, steps), steps=steps, accepted=int(sol.accepted), rejected=int(sol.rejected),
+            exact=exact, probes=k, seconds=seconds, per_point=per,
         )
 
     return nll_fn
@@ -125,11 +121,11 @@ def make_nll(process, apply_fn: Callable[[Any], Callable], n: int, dim: int, *, 
 
 def nll(process, apply_fn, params, x, *, exact: bool | None = None, probes: int = 1, rtol: float = 1e-5,
         atol: float = 1e-5, seed: int = 0, max_steps: int = 4096) -> NLLResult:
-    """NLL of held-out data x (n, dim) in nats per dimension: see make_nll."""
+    """NLL of held-out data x (n, *shape) in nats per dimension: see make_nll."""
     x = jnp.asarray(x)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise DiffcliError(f"likelihood data must have shape (n, dim), got {tuple(x.shape)}")
-    fn = make_nll(process, apply_fn, x.shape[0], x.shape[1], exact=exact, probes=probes, max_steps=max_steps)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise DiffcliError(f"likelihood data must have shape (n, d) or (n, *shape), got {tuple(x.shape)}")
+    fn = make_nll(process, apply_fn, x.shape[0], x.shape[1:], exact=exact, probes=probes, max_steps=max_steps)
     return fn(params, x, seed, rtol, atol)
 
 

@@ -1,10 +1,14 @@
 """`diffcli plot`: figures of a run, from whatever it has.
 
-plots/samples.png       samples (Heun, 20 steps, seed 0) over fresh reference data
-plots/trajectories.png  20 trajectories from the prior (t = 1) to data (t = 0)
-plots/flow.gif          the whole particle cloud flowing from t = 1 to t = 0
+plots/samples.png       samples (the model's default solver — heun where it has an ODE —, 20
+                        steps, seed 0) over fresh reference data; for images, a grid of them
+plots/trajectories.png  20 trajectories from the prior (t = 1) to data (t = 0); for images, a
+                        strip of x_t at several t for a few samples
+plots/flow.gif          the whole particle cloud (or a grid of images) flowing from t = 1 to t = 0
 plots/loss.png          training loss over steps (from metrics.jsonl)
-plots/bench.png         CD and MMD² against NFE per solver, data floor drawn in (from bench.json)
+plots/bench.png         each benched metric against NFE per solver, data floor drawn in (bench.json)
+
+Points with more than two coordinates are drawn in their first two (the titles say so).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import numpy as np
 
 from diffcli.runs import atomic_path
 
-PLOT_SOLVER, PLOT_STEPS, PLOT_SEED, N_TRAJ = "heun", 20, 0, 20
+PLOT_STEPS, PLOT_SEED, N_TRAJ = 20, 0, 20
+N_IMAGES = 8  # images per side of the sample grid
 
 
 def _save(fig, path: Path) -> Path:
@@ -32,42 +37,27 @@ def plot_run(run) -> tuple[list[Path], list[str]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from diffcli.sampling.api import reference_data, sampler_for, weights
+    from diffcli.sampling.api import sampler_for, weights
     from diffcli.sampling.plan import make_plan
+    from diffcli.sampling.registry import default_solver
+    from diffcli.scoring import reference_data
     from diffcli.training.loop import load_losses
     from diffcli.training.restore import load_run
 
     run_dir, setup, state = load_run(run)
     out = run_dir / "plots"
     made, missing = [], []
-    n = setup.cfg.sample.n
-    plan = make_plan(PLOT_SOLVER, PLOT_STEPS, grid=setup.cfg.sample.grid, grid_power=setup.cfg.sample.grid_power)
+    images = len(setup.dataset.shape) == 3
+    n = N_IMAGES**2 if images else setup.cfg.sample.n
+    plan = make_plan(default_solver(setup.process), PLOT_STEPS, grid=setup.cfg.sample.grid,
+                     grid_power=setup.cfg.sample.grid_power, process=setup.process)
     res = sampler_for(setup, plan, n, trajectories=n)(weights(setup, state), PLOT_SEED)
-    ref = np.asarray(reference_data(setup, n, PLOT_SEED))
-    traj, times = res.trajectories, res.traj_times  # (n, T, dim), (T,)
-    dims = (0, 1) if setup.dataset.dim >= 2 else (0, 0)
-    lim = _limits(np.concatenate([ref, res.samples]), dims)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter(*ref[:, dims].T, s=2, c="0.7", label="data")
-    ax.scatter(*res.samples[:, dims].T, s=2, c="C0", label=f"samples ({plan.label()})")
-    _style(ax, lim, f"{setup.cfg.model.process} on {setup.dataset.name}")
-    ax.legend(loc="upper right", markerscale=4, fontsize=8)
-    made.append(_save(fig, out / "samples.png"))
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter(*ref[:, dims].T, s=2, c="0.8")
-    for k in range(min(N_TRAJ, n)):
-        ax.plot(*traj[k][:, dims].T, lw=0.8, c="C1", alpha=0.8)
-        ax.scatter(*traj[k][0, dims], s=8, c="k")
-        ax.scatter(*traj[k][-1, dims], s=8, c="C3")
-    _style(ax, _limits(np.concatenate([ref, traj[:N_TRAJ].reshape(-1, traj.shape[-1])]), dims),
-           f"{N_TRAJ} trajectories, t = {times[0]:g} (black) → {times[-1]:g} (red)")
-    made.append(_save(fig, out / "trajectories.png"))
-    plt.close(fig)
-
-    made.append(_gif(plt, traj, times, ref, dims, out / "flow.gif"))
+    ref = np.asarray(reference_data(setup.dataset, n, PLOT_SEED))
+    title = f"{setup.cfg.model.process} on {setup.dataset.name}"
+    if images:
+        made += _image_plots(plt, res, ref, plan, title, out)
+    else:
+        made += _point_plots(plt, res, ref, plan, title, out)
 
     losses = load_losses(run_dir)
     if len(losses):
@@ -91,6 +81,95 @@ def plot_run(run) -> tuple[list[Path], list[str]]:
     return made, missing
 
 
+def _point_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
+    """Scatter plots of points (n, d), drawn in their first two coordinates."""
+    made = []
+    n, d = res.samples.shape[0], res.samples[0].size
+    samples, ref = res.samples.reshape(n, d), ref.reshape(ref.shape[0], d)
+    traj, times = res.trajectories.reshape(n, -1, d), res.traj_times  # (n, T, d), (T,)
+    dims = (0, 1) if d >= 2 else (0, 0)
+    coords = f" (coordinates 1 and 2 of {d})" if d > 2 else ""
+    lim = _limits(np.concatenate([ref, samples]), dims)
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(*ref[:, dims].T, s=2, c="0.7", label="data")
+    ax.scatter(*samples[:, dims].T, s=2, c="C0", label=f"samples ({plan.label()})")
+    _style(ax, lim, title + coords)
+    ax.legend(loc="upper right", markerscale=4, fontsize=8)
+    made.append(_save(fig, out / "samples.png"))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(*ref[:, dims].T, s=2, c="0.8")
+    for k in range(min(N_TRAJ, n)):
+        ax.plot(*traj[k][:, dims].T, lw=0.8, c="C1", alpha=0.8)
+        ax.scatter(*traj[k][0, dims], s=8, c="k")
+        ax.scatter(*traj[k][-1, dims], s=8, c="C3")
+    _style(ax, _limits(np.concatenate([ref, traj[:N_TRAJ].reshape(-1, d)]), dims),
+           f"{N_TRAJ} trajectories, t = {times[0]:g} (black) → {times[-1]:g} (red){coords}")
+    made.append(_save(fig, out / "trajectories.png"))
+    plt.close(fig)
+
+    made.append(_gif(plt, traj, times, ref, dims, out / "flow.gif"))
+    return made
+
+
+def _tile(images: np.ndarray, cols: int) -> np.ndarray:
+    """(k, H, W, C) -> one (rows·H, cols·W) grey or (…, 3) colour picture, 1-pixel gaps."""
+    k, h, w, c = images.shape
+    rows = -(-k // cols)
+    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1, c), np.nan)
+    for i, im in enumerate(images):
+        r, q = divmod(i, cols)
+        canvas[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = im
+    return canvas[..., 0] if c == 1 else canvas
+
+
+def _show(ax, picture: np.ndarray, lo: float, hi: float) -> None:
+    ax.imshow(np.clip((picture - lo) / (hi - lo or 1.0), 0, 1), cmap="gray" if picture.ndim == 2 else None,
+              interpolation="nearest")
+    ax.set_axis_off()
+
+
+def _image_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
+    """A grid of sampled images beside real ones, a strip of x_t at several t, and the flow as a GIF."""
+    made = []
+    lo, hi = np.percentile(ref, 0.5), np.percentile(ref, 99.5)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.3))
+    _show(axes[0], _tile(res.samples, N_IMAGES), lo, hi)
+    axes[0].set_title(f"samples ({plan.label()})", fontsize=9)
+    _show(axes[1], _tile(ref, N_IMAGES), lo, hi)
+    axes[1].set_title("data", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    made.append(_save(fig, out / "samples.png"))
+    plt.close(fig)
+
+    traj, times = res.trajectories, res.traj_times  # (n, T, H, W, C), (T,)
+    cols = np.unique(np.linspace(0, len(times) - 1, 8).round().astype(int))
+    strip = traj[:6][:, cols]  # (6, k, H, W, C)
+    fig, ax = plt.subplots(figsize=(1.2 * len(cols), 1.2 * 6 + 0.5))
+    _show(ax, _tile(strip.reshape(-1, *strip.shape[2:]), len(cols)), lo, hi)
+    ax.set_title("x_t at t = " + ", ".join(f"{times[c]:.2g}" for c in cols), fontsize=9)
+    made.append(_save(fig, out / "trajectories.png"))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    pic = ax.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+
+    def update(i):
+        p = _tile(traj[:, i], N_IMAGES)
+        pic.set_data(np.clip((p - lo) / (hi - lo or 1.0), 0, 1))
+        pic.set_extent((0, p.shape[1], p.shape[0], 0))
+        ax.set_xlim(0, p.shape[1])
+        ax.set_ylim(p.shape[0], 0)
+        ax.set_title(f"t = {times[i]:.3f}", fontsize=10)
+        return (pic,)
+
+    made.append(_animate(plt, fig, update, len(times), out / "flow.gif"))
+    return made
+
+
 def _limits(x: np.ndarray, dims) -> tuple[float, float, float, float]:
     lo, hi = np.percentile(x[:, dims], 0.5, axis=0), np.percentile(x[:, dims], 99.5, axis=0)
     pad = 0.1 * (hi - lo).max()
@@ -105,21 +184,25 @@ def _style(ax, lim, title: str) -> None:
 
 
 def _gif(plt, traj, times, ref, dims, path: Path) -> Path:
-    from matplotlib.animation import FuncAnimation, PillowWriter
-
     lim = _limits(np.concatenate([ref, traj.reshape(-1, traj.shape[-1])]), dims)
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.scatter(*ref[:, dims].T, s=1, c="0.85")
     pts = ax.scatter(*traj[:, 0][:, dims].T, s=2, c="C0")
     _style(ax, lim, "")
-    frames = list(range(len(times))) + [len(times) - 1] * 5  # hold the last frame
 
     def update(i):
         pts.set_offsets(traj[:, i][:, dims])
         ax.set_title(f"t = {times[i]:.3f}", fontsize=10)
         return (pts,)
 
-    anim = FuncAnimation(fig, update, frames=frames, blit=False)
+    return _animate(plt, fig, update, len(times), path)
+
+
+def _animate(plt, fig, update, n_frames: int, path: Path) -> Path:
+    """A GIF of update(0 … n_frames − 1) at 8 frames a second, the last frame held; written atomically."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    anim = FuncAnimation(fig, update, frames=list(range(n_frames)) + [n_frames - 1] * 5, blit=False)
     with atomic_path(path) as tmp:
         anim.save(tmp, writer=PillowWriter(fps=8))
     plt.close(fig)
@@ -127,12 +210,18 @@ def _gif(plt, traj, times, ref, dims, path: Path) -> Path:
 
 
 def _bench_plot(plt, b: dict, path: Path) -> Path:
+    """Each benched metric (bench.json's meta.metrics; CD and MMD² for benches that predate it)
+    against NFE, one line per solver, the data floor as a dashed line and its spread shaded."""
+    from diffcli.metrics import METRICS
+
     rows, floor = b["rows"], b["floor"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    names = b.get("meta", {}).get("metrics") or ["cd", "mmd2"]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     groups: dict[str, list] = {}
     for r in rows:
         groups.setdefault(r["solver"] + (" adaptive" if r["steps"] is None else ""), []).append(r)
-    for ax, key, name in ((axes[0], "cd", "CD"), (axes[1], "mmd2", "MMD²")):
+    for ax, key in zip(axes[0], names):
+        name = METRICS.get(key).label if key in METRICS else key
         for label, rs in groups.items():
             rs = sorted(rs, key=lambda r: r["nfe"])
             ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[r[key + "_sd"] for r in rs],
@@ -141,7 +230,7 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
         ax.axhspan(floor[key] - floor[key + "_sd"], floor[key] + floor[key + "_sd"], color="k", alpha=0.08)
         ax.set(xscale="log", yscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
         ax.grid(alpha=0.3, which="both")
-    axes[0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
     return path

@@ -20,8 +20,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from diffcli.errors import DiffcliError
 
@@ -69,9 +70,8 @@ def write_json(path: Path, obj: Any) -> None:
 def write_npy(path: Path, arr) -> None:
     import numpy as np
 
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, np.asarray(arr))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.asarray(arr))
 
 
 def _jsonable(o: Any):

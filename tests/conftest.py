@@ -127,3 +127,4 @@ def snapshot(root: Path) -> dict[str, tuple]:
         st = p.lstat()
         out[str(p.relative_to(root))] = ("d" if p.is_dir() else "f", 0 if p.is_dir() else st.st_size, st.st_mtime_ns)
     return out
+

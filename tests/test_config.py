@@ -43,10 +43,21 @@ def _other_value(tp, default):
     raise AssertionError(f"test does not know how to vary a field of type {tp}")
 
 
+# [data], [model] and [network] name a registry entry and carry that entry's options
+CHOICES = {
+    "data": {"name": "gaussian", "mean": [1.0, 2.0], "cov": [[1.0, 0.5], [0.5, 2.0]]},
+    "model": {"process": "vesde", "prediction": "score", "sigma_min": 0.02, "sigma_max": 20.5},
+    "network": {"name": "mlp", "width": 33, "depth": 2, "n_freqs": 5, "activation": "silu", "residual": False},
+}
+
+
 def _non_default() -> dict:
     out = {}
     for sec in dataclasses.fields(C.Config):
         default = getattr(C.Config(), sec.name)
+        if isinstance(default, C.Choice):
+            out[sec.name] = CHOICES[sec.name]
+            continue
         hints = typing.get_type_hints(type(default))
         out[sec.name] = {f.name: _other_value(hints[f.name], getattr(default, f.name))
                          for f in dataclasses.fields(default)}
@@ -66,12 +77,36 @@ def test_every_field_non_default_roundtrips():
     for sec in dataclasses.fields(C.Config):
         default, got = getattr(C.Config(), sec.name), getattr(cfg, sec.name)
         for f in dataclasses.fields(default):
-            assert getattr(got, f.name) != getattr(default, f.name), f"{sec.name}.{f.name}"
+            if f.name != getattr(default, "selector", None):  # (mlp may be the only network)
+                assert getattr(got, f.name) != getattr(default, f.name), f"{sec.name}.{f.name}"
     back = roundtrip(cfg)
     assert back == cfg
     for sec in dataclasses.fields(C.Config):  # types survive too (float stays float, ...)
-        for f in dataclasses.fields(getattr(cfg, sec.name)):
-            assert type(getattr(getattr(back, sec.name), f.name)) is type(getattr(getattr(cfg, sec.name), f.name))
+        for k, v in C.section_items(cfg, sec.name).items():
+            assert type(C.section_items(back, sec.name)[k]) is type(v), f"{sec.name}.{k}"
+
+
+def test_the_resolved_config_spells_out_every_option_and_roundtrips():
+    from diffcli.training.setup import resolve
+
+    cfg = resolve(C.from_dict(NON_DEFAULT))
+    assert cfg.model.options == {"prediction": "score", "sigma_min": 0.02, "sigma_max": 20.5}
+    d = resolve(C.Config())
+    assert d.model.options == {"source": "gaussian"} and d.network.options["width"] == 256
+    assert roundtrip(d) == d and resolve(roundtrip(d)) == d
+
+
+def test_options_follow_their_entry():
+    """Naming another entry drops the options of the old one; in the same layer they stay (and
+    are then checked against the new entry)."""
+    base = C.from_dict({"model": {"process": "vesde", "sigma_max": 20.0}})
+    assert C.from_dict({"model": {"process": "vpsde"}}, base).model.options == {}
+    assert C.from_dict({"model": {"sigma_min": 0.1}}, base).model.options == {"sigma_max": 20.0, "sigma_min": 0.1}
+    same_layer = C.from_dict({"model": {"process": "vpsde", "sigma_max": 5.0}}, base)
+    from diffcli.training.setup import resolve
+
+    with pytest.raises(DiffcliError, match="model 'vpsde' takes no option model.sigma_max; it accepts: model.prediction"):
+        resolve(same_layer)
 
 
 @pytest.mark.parametrize("value", [0.1, 1e-300, 1.0, 3e-3, 1 / 3, 123456789.123, 2.0**-30])
@@ -82,20 +117,22 @@ def test_floats_roundtrip_exactly(value):
 
 @pytest.mark.parametrize("text", ['with "quotes"', "back\\slash", "tab\there", "ünïcødé ✓", "C:\\runs\\x.csv", "'single'"])
 def test_strings_roundtrip(text):
-    cfg = C.from_dict({"data": {"path": text}})
+    cfg = C.from_dict({"data": {"name": "file", "path": text}})
     assert roundtrip(cfg).data.path == text
 
 
 @pytest.mark.parametrize("text", ["line\nbreak", "del\x7fchar", "bell\x07"])
 def test_strings_with_control_characters_roundtrip(text):
-    cfg = C.from_dict({"data": {"path": text}})
+    cfg = C.from_dict({"data": {"name": "file", "path": text}})
     assert roundtrip(cfg).data.path == text
 
 
-def test_none_noise_is_omitted_and_comes_back_as_none():
-    text = C.to_toml(C.Config())
-    assert "noise" not in text
-    assert roundtrip(C.Config()).data.noise is None
+def test_none_noise_is_omitted_and_comes_back_as_the_data_sets_default():
+    from diffcli.training.setup import resolve
+
+    text = C.to_toml(resolve(C.Config()))
+    assert "noise" not in text  # None: "the data set's own default", which TOML cannot spell
+    assert roundtrip(C.Config()).data.options == {}
 
 
 def test_to_toml_has_every_section_and_key():
@@ -111,18 +148,24 @@ def test_from_dict_merges_onto_base():
 
 
 def test_int_is_accepted_for_float_and_stored_as_float():
+    from diffcli.training.setup import resolve
+
     cfg = C.from_dict({"train": {"lr": 1, "clip": 2}, "data": {"noise": 0}})
     assert cfg.train.lr == 1.0 and type(cfg.train.lr) is float
     assert type(cfg.train.clip) is float
-    assert cfg.data.noise == 0.0 and type(cfg.data.noise) is float
+    noise = resolve(cfg).data.noise  # an entry's options are typed by the entry
+    assert noise == 0.0 and type(noise) is float
 
 
 # ------------------------------------------------------------------------------ errors
 
 
 def _err(d) -> str:
+    """The one-line error of a config dict, at parsing or, for an entry's options, at resolving."""
+    from diffcli.training.setup import resolve
+
     with pytest.raises(DiffcliError) as e:
-        C.from_dict(d)
+        resolve(C.from_dict(d))
     msg = str(e.value)
     assert "\n" not in msg
     return msg
@@ -131,6 +174,10 @@ def _err(d) -> str:
 def test_unknown_section_names_it():
     msg = _err({"trian": {"steps": 3}})
     assert "trian" in msg and "train" in msg  # names the bad one and lists the good ones
+
+
+def test_options_is_not_a_key():
+    assert "model.options" in _err({"model": {"options": {"source": "gaussian"}}})
 
 
 def test_section_that_is_not_a_table():
@@ -153,6 +200,8 @@ def test_unknown_key_names_it(sec, key):
     ("network", "activation", 3),
     ("data", "noise", "none"),
     ("data", "name", ["cat"]),
+    ("model", "process", 3),
+    ("model", "sigma_max", "big"),
     ("sample", "use_ema", "yes"),
 ])
 def test_wrong_type_names_the_key(sec, key, value):

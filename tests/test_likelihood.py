@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from cases import process_cases
 
 from diffcli.errors import DiffcliError
 from diffcli.likelihood import make_nll, nll
@@ -21,15 +22,16 @@ from diffcli.processes.oracle import gaussian, log_prob, marginal, model_nll, or
 MEAN, COV = [0.5, -0.25], [[1.0, 0.5], [0.5, 0.75]]
 G = gaussian(MEAN, COV)
 N = 1000
-DENSITY = [("vpsde", {}), ("vesde", {}), ("ddpm", {}), ("rf", {}), ("bridge", {"source": "gaussian"})]
+DENSITY = process_cases("density")  # every process (and source) with exact likelihoods
 
 
 def held_out(seed=11):
     return jnp.asarray(MEAN) + jax.random.normal(jax.random.key(seed), (N, 2)) @ jnp.linalg.cholesky(jnp.asarray(COV)).T
 
 
-@pytest.mark.parametrize("name,opts", DENSITY, ids=[n for n, _ in DENSITY])
-def test_exact_divergence_matches_closed_form(name, opts):
+@pytest.mark.parametrize("case", DENSITY, ids=[c[0] for c in DENSITY])
+def test_exact_divergence_matches_closed_form(case):
+    _, name, opts = case
     p, x = get_process(name, **opts), held_out()
     r = nll(p, oracle(p), G, x, exact=True)
     expect = np.asarray(model_nll(p, G, x), np.float64) / 2
@@ -72,9 +74,9 @@ def test_counted_evaluations():
     def apply_fn(g):
         net = oracle(p)(g)
 
-        def counted(x, t):
+        def counted(t, x):
             jax.debug.callback(lambda: calls.append(1))
-            return net(x, t)
+            return net(t, x)
 
         return counted
 
@@ -83,9 +85,20 @@ def test_counted_evaluations():
     assert r.nfe == len(calls)
 
 
+def test_points_of_any_shape():
+    """Points of shape (2, 1, 1) are the same Gaussian as (2,): the same NLL, exact or Hutchinson."""
+    p, x = get_process("vpsde"), held_out()[:200]
+    for exact in (True, False):
+        flat = nll(p, oracle(p), G, x, exact=exact, probes=2, rtol=1e-4, atol=1e-4)
+        shaped = nll(p, oracle(p), G, x.reshape(200, 2, 1, 1), exact=exact, probes=2, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(shaped.per_point, flat.per_point, rtol=1e-5, atol=1e-5)
+
+
 def test_refused_without_a_smooth_prior():
-    for name in ("rf", "bridge"):
-        p = get_process(name, source="uniform-square")
+    for _, name, opts in process_cases():
+        p = get_process(name, **opts)
+        if "density" in p.capabilities:
+            continue
         with pytest.raises(DiffcliError, match="no exact likelihood"):
             make_nll(p, oracle, 10, 2)
 

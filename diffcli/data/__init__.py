@@ -1,17 +1,5 @@
-"""Data sets by name. Each lives in its own module and registers itself in DATASETS."""
+"""Data sets by name: one file each in this folder, registered in DATASETS (data/base.py)."""
 
-from __future__ import annotations
+from diffcli.data.base import DATASETS, SUFFIXES, Dataset, get_dataset
 
-from diffcli.data import cat, checkerboard, file, gaussian, gaussians8, moons, rings, swissroll  # noqa: F401
-from diffcli.data.base import DATASETS, Dataset
-from diffcli.data.file import SUFFIXES
-
-
-def get_dataset(name: str, **options) -> Dataset:
-    """Build a data set by registry name, or from a path ending in .npy/.csv."""
-    if name.lower().endswith(SUFFIXES):
-        return DATASETS.get("file")(**{**options, "path": name})
-    return DATASETS.get(name)(**options)
-
-
-__all__ = ["DATASETS", "Dataset", "get_dataset"]
+__all__ = ["DATASETS", "SUFFIXES", "Dataset", "get_dataset"]

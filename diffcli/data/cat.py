@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 _A = "-721/4 196/3 -86/3 -131/2 477/14 27 -29/2 68/5 1/10 23/4 0 -19/2 -85/21 2/3 27/5 7/4 17/9 -4 -1/2 1/6 6/7 -1/8 1/3 3/2 13/5 1 -2 3/5 -1/5 1/5"
 _B = "2337/8 -43/5 322/5 -117/5 -26/5 -23/3 143/4 -11/4 -31/3 -13/4 -9/2 41/20 8 2/3 6 17/4 -3/2 -29/10 11/6 12/5 3/2 11/12 -4/5 1 17/8 -7/2 -5/6 -11/10 1/2 -1/5"
@@ -43,8 +43,8 @@ def _curve(s: jax.Array) -> jax.Array:
 
 
 @DATASETS.register("cat")
-def cat(noise: float | None = None, **_) -> Dataset:
-    noise = DEFAULT_NOISE if noise is None else float(noise)
+def cat(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, DEFAULT_NOISE)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         kb, kn = jax.random.split(key)
@@ -60,4 +60,4 @@ def cat(noise: float | None = None, **_) -> Dataset:
             xy = _curve(s) + noise * eps.astype(jnp.float64)
             return xy.astype(jnp.float32)
 
-    return Dataset("cat", 2, sample)
+    return Dataset("cat", (2,), sample)

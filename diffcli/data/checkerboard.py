@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 
 @DATASETS.register("checkerboard")
-def checkerboard(noise: float | None = None, **_) -> Dataset:
-    noise = 0.02 if noise is None else float(noise)
+def checkerboard(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, 0.02)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         ku, kc, kn = jax.random.split(key, 3)
@@ -19,4 +19,4 @@ def checkerboard(noise: float | None = None, **_) -> Dataset:
         x = jnp.stack([col, row], -1).astype(jnp.float32) + u - 2.0
         return x + noise * jax.random.normal(kn, (n, 2))
 
-    return Dataset("checkerboard", 2, sample)
+    return Dataset("checkerboard", (2,), sample)

@@ -1,4 +1,5 @@
-"""A user's own points from a .npy or .csv file of shape (n, d), resampled with replacement."""
+"""A user's own points from a .npy file of shape (n, *shape) or a .csv file of shape (n, d),
+resampled with replacement."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, SUFFIXES, Dataset
 from diffcli.errors import DiffcliError
-
-SUFFIXES = (".npy", ".csv")
 
 
 def load_points(path: str | Path) -> np.ndarray:
-    """Read and validate a (n, d) float array; every problem is one DiffcliError line."""
+    """Read and validate a float array of shape (n, *shape); every problem is one DiffcliError line."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
         raise DiffcliError(f"data file {str(p)!r} must end in .npy or .csv")
@@ -28,21 +27,22 @@ def load_points(path: str | Path) -> np.ndarray:
             arr = np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=2)
     except Exception as e:  # numpy raises many types for malformed files
         raise DiffcliError(f"data file {str(p)!r} could not be read: {str(e).splitlines()[0]}") from None
-    if arr.ndim != 2:
-        raise DiffcliError(f"data file {str(p)!r} has shape {arr.shape}; expected (n, d)")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
+    if arr.ndim < 2:
+        raise DiffcliError(f"data file {str(p)!r} has shape {arr.shape}; expected (n, d) or (n, *shape)")
+    if arr.size == 0:
         raise DiffcliError(f"data file {str(p)!r} is empty (shape {arr.shape}); expected (n, d) with n, d >= 1")
     if not np.issubdtype(arr.dtype, np.number):
         raise DiffcliError(f"data file {str(p)!r} holds {arr.dtype}, not numbers")
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr)).any(axis=1).sum())
+        bad = int((~np.isfinite(arr.reshape(arr.shape[0], -1))).any(axis=1).sum())
         raise DiffcliError(f"data file {str(p)!r} has {bad} rows with NaN or Inf; clean them first")
     return arr
 
 
 @DATASETS.register("file")
-def file(path: str = "", **_) -> Dataset:
+def file(path: str) -> Dataset:
+    """A user's .npy or .csv file of points (rows), resampled with replacement."""
     if not path:
         raise DiffcliError("data set 'file' needs a path: --data points.npy or data.path = 'points.csv'")
     points = jnp.asarray(load_points(path), dtype=jnp.float32)
@@ -50,4 +50,4 @@ def file(path: str = "", **_) -> Dataset:
     def sample(key: jax.Array, n: int) -> jax.Array:
         return points[jax.random.randint(key, (n,), 0, points.shape[0])]
 
-    return Dataset(Path(path).name, points.shape[1], sample)
+    return Dataset(Path(path).name, tuple(points.shape[1:]), sample)

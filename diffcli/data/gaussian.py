@@ -27,7 +27,7 @@ class GaussianData(Dataset):
 
 
 @DATASETS.register("gaussian")
-def gaussian(mean=None, cov=None, **_) -> GaussianData:
+def gaussian(mean: list[float] | None = None, cov: list[list[float]] | None = None) -> GaussianData:
     m = np.asarray(DEFAULT_MEAN if mean is None else mean, dtype=np.float64)
     c = np.asarray(DEFAULT_COV if cov is None else cov, dtype=np.float64)
     if mean is not None and cov is None:
@@ -47,4 +47,4 @@ def gaussian(mean=None, cov=None, **_) -> GaussianData:
     def sample(key: jax.Array, n: int) -> jax.Array:
         return mu + jax.random.normal(key, (n, m.shape[0])) @ chol.T
 
-    return GaussianData("gaussian", int(m.shape[0]), sample, m, c)
+    return GaussianData("gaussian", (int(m.shape[0]),), sample, m, c)

@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 
 @DATASETS.register("8gaussians")
-def gaussians8(noise: float | None = None, **_) -> Dataset:
-    noise = 0.1 if noise is None else float(noise)
+def gaussians8(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, 0.1)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         kc, kn = jax.random.split(key)
@@ -16,4 +16,4 @@ def gaussians8(noise: float | None = None, **_) -> Dataset:
         x = 2.0 * jnp.stack([jnp.cos(th), jnp.sin(th)], -1)
         return x + noise * jax.random.normal(kn, (n, 2))
 
-    return Dataset("8gaussians", 2, sample)
+    return Dataset("8gaussians", (2,), sample)

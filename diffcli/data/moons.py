@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 
 @DATASETS.register("moons")
-def moons(noise: float | None = None, **_) -> Dataset:
-    noise = 0.05 if noise is None else float(noise)
+def moons(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, 0.05)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         kt, kc, kn = jax.random.split(key, 3)
@@ -19,4 +19,4 @@ def moons(noise: float | None = None, **_) -> Dataset:
         x = jnp.where(upper, outer, inner) - jnp.array([0.5, 0.25])
         return x + noise * jax.random.normal(kn, (n, 2))
 
-    return Dataset("moons", 2, sample)
+    return Dataset("moons", (2,), sample)

@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 
 @DATASETS.register("rings")
-def rings(noise: float | None = None, **_) -> Dataset:
-    noise = 0.05 if noise is None else float(noise)
+def rings(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, 0.05)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         kt, kr, kn = jax.random.split(key, 3)
@@ -17,4 +17,4 @@ def rings(noise: float | None = None, **_) -> Dataset:
         x = r * jnp.stack([jnp.cos(th), jnp.sin(th)], -1)
         return x + noise * jax.random.normal(kn, (n, 2))
 
-    return Dataset("rings", 2, sample)
+    return Dataset("rings", (2,), sample)

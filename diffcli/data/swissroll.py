@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from diffcli.data.base import DATASETS, Dataset
+from diffcli.data.base import DATASETS, Dataset, noise_level
 
 
 @DATASETS.register("swissroll")
-def swissroll(noise: float | None = None, **_) -> Dataset:
-    noise = 0.05 if noise is None else float(noise)
+def swissroll(noise: float | None = None) -> Dataset:
+    noise = noise_level(noise, 0.05)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         kt, kn = jax.random.split(key)
@@ -16,4 +16,4 @@ def swissroll(noise: float | None = None, **_) -> Dataset:
         x = jnp.stack([t * jnp.cos(t), t * jnp.sin(t)], -1) / 5.0
         return x + noise * jax.random.normal(kn, (n, 2))
 
-    return Dataset("swissroll", 2, sample)
+    return Dataset("swissroll", (2,), sample)

@@ -1,19 +1,26 @@
-"""Sample-quality metrics between point sets: Chamfer distance and Gaussian-kernel MMD^2.
+"""Sample-quality metrics between point sets, by name: one file each in this folder.
 
-Both run in row blocks of jitted JAX kernels, so memory stays bounded for large sets.
+`evaluate(samples, reference, names)` scores samples against reference data with the selected
+metrics and returns {name: value}; `DEFAULT_METRICS` are the reference benchmark's CD and MMD².
 """
 
 from __future__ import annotations
 
-from diffcli.metrics.chamfer import chamfer_distance
-from diffcli.metrics.mmd import mmd2
+from collections.abc import Iterable
 
-__all__ = ["chamfer_distance", "mmd2", "evaluate"]
+from diffcli.metrics.base import DEFAULT_METRICS, METRICS, Metric
+
+__all__ = ["DEFAULT_METRICS", "METRICS", "Metric", "evaluate", "check_names"]
 
 
-def evaluate(samples, reference, sigma: float = 0.5, block: int | None = None) -> dict[str, float]:
-    """{"cd": Chamfer distance, "mmd2": MMD^2} between samples (n, d) and reference (m, d)."""
-    return {
-        "cd": chamfer_distance(samples, reference, block=block),
-        "mmd2": mmd2(samples, reference, sigma=sigma, block=block),
-    }
+def check_names(names: Iterable[str]) -> tuple[str, ...]:
+    """The names, each a registered metric (else a one-line error naming the known ones)."""
+    names = tuple(names)
+    for n in names:
+        METRICS.get(n)
+    return names
+
+
+def evaluate(samples, reference, names: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
+    """{name: value} of each selected metric between samples (n, *shape) and reference (m, *shape)."""
+    return {n: float(METRICS.get(n).compute(samples, reference)) for n in check_names(names)}

@@ -8,7 +8,7 @@ results in float64.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -22,20 +22,33 @@ ROWS = 512
 COLS = 1024
 
 
-def as_points(x, name: str) -> np.ndarray:
-    """Validate a point set and return it as a float32 NumPy array of shape (n, d)."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise DiffcliError(f"{name} must be a non-empty (n, d) array of points; got shape {x.shape}")
+def as_points(x, name: str, dtype=np.float32) -> np.ndarray:
+    """Validate a point set (n, *shape) and return it as a NumPy array of flat points (n, d)."""
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim < 2 or x.size == 0:
+        raise DiffcliError(f"{name} must be a non-empty (n, d) or (n, *shape) array of points; got shape {x.shape}")
     if not np.isfinite(x).all():
         raise DiffcliError(f"{name} contains NaN or infinite values")
-    return x
+    return x.reshape(x.shape[0], -1)
 
 
 def check_same_dim(a: np.ndarray, b: np.ndarray) -> None:
     """Both sets must live in the same space: (n, d) and (m, d)."""
     if a.shape[1] != b.shape[1]:
         raise DiffcliError(f"point sets differ in dimension: {a.shape[1]} vs {b.shape[1]}")
+
+
+def point_pair(a, b, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Two validated point sets of one dimension, as flat (n, d) and (m, d) arrays."""
+    a, b = as_points(a, "a", dtype), as_points(b, "b", dtype)
+    check_same_dim(a, b)
+    return a, b
+
+
+def pair_sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, d), (m, d) -> (n, m) squared Euclidean distances in float64 (small sets only)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
 
 
 def column_tiles(y: np.ndarray, cols: int = COLS) -> jax.Array:

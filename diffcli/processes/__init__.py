@@ -1,12 +1,12 @@
-"""Processes by name (`--model`). Each lives in its own module and registers itself in PROCESSES."""
+"""Processes by name (`--model`): one file each in this folder, registered in PROCESSES."""
 
-from diffcli.processes import bridge, ddpm, rectified_flow, vesde, vpsde  # noqa: F401
-from diffcli.processes.base import CAPABILITIES, PROCESSES, Process
+from diffcli.processes.base import PROCESSES, Process
 from diffcli.processes.sources import SOURCES
 
 
 def get_process(name: str, **options) -> Process:
-    return PROCESSES.get(name)(**options)
+    """The process `name` with its options (checked against the entry: unknown ones are errors)."""
+    return PROCESSES.build(name, options, where="model.")
 
 
-__all__ = ["CAPABILITIES", "PROCESSES", "SOURCES", "Process", "get_process"]
+__all__ = ["PROCESSES", "SOURCES", "Process", "get_process"]

@@ -3,7 +3,7 @@
     x_t = (1 − t)·x0 + t·x1 + s_b·sqrt(t(1 − t))·z,   x1 ~ source, z ~ N(0, I),  s_b = 0.387.
 
 The noise vanishes at both ends, pinning x_0 to the data and x_1 to the source sample. The
-network predicts x0 through a skip connection, x̂0 = x_t + (t + 0.05)·net(x_t, t), so the
+network predicts x0 through a skip connection, x̂0 = x_t + (t + 0.05)·net(t, x_t), so the
 correction it learns shrinks to zero at t → 0 where x_t ≈ x0 already; the loss is
 E[(x̂0 − x0)² / (t + 0.05)²] on t ~ U[1e-3, 1 − 1e-3].
 
@@ -19,87 +19,94 @@ closed-form velocity from x̂0 alone, so only the posterior steps apply.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 
 from diffcli.errors import DiffcliError
-from diffcli.processes.base import PROCESSES, Apply, field
-from diffcli.processes.parameterisation import Coeffs, coeffs_from
+from diffcli.processes.base import PROCESSES, Apply, Field, field
+from diffcli.processes.parameterisation import Coeffs, bcast, coeffs_from
 from diffcli.processes.sources import SOURCES, Source
 
 T_EPS = 1e-3  # training times are U[T_EPS, 1 − T_EPS]; the ODE stops at T_EPS
 OFFSET = 0.05  # x̂0 = x_t + (t + OFFSET)·net; loss weight 1/(t + OFFSET)²
 
 
+@PROCESSES.register("bridge")
 @dataclass(frozen=True)
 class Bridge:
-    source: Source
-    sigma_b: float = 0.387
-    name: str = "bridge"
-    t0: float = T_EPS
-    t1: float = 1.0
-    prediction: str = "x0"
-    n_timesteps: None = None
+    """Brownian bridge between data and a source, x0-prediction, exact posterior steps."""
+
+    source: str = "gaussian"  # the prior at t = 1: a registered source (processes/sources.py)
+    bridge_sigma: float = 0.387  # s_b, the noise scale of the bridge
+
+    name: ClassVar[str] = "bridge"
+    t0: ClassVar[float] = T_EPS
+    t1: ClassVar[float] = 1.0
+    prediction: ClassVar[str] = "x0"
+    n_timesteps: ClassVar[None] = None
+
+    def __post_init__(self):
+        SOURCES.get(self.source)
+        if not (self.bridge_sigma >= 0 and math.isfinite(self.bridge_sigma)):
+            raise DiffcliError(f"model.bridge_sigma must be a finite number >= 0, got {self.bridge_sigma:g}")
+
+    @property
+    def src(self) -> Source:
+        return SOURCES.get(self.source)
 
     @property
     def capabilities(self) -> frozenset[str]:
-        gaussian = {"ode", "score", "density"} if self.source.standard_normal else set()
+        gaussian = {"ode", "path", "score", "density"} if self.src.standard_normal else set()
         return frozenset({"bridge"} | gaussian)
 
     def _need_gaussian(self, what: str) -> None:
-        if not self.source.standard_normal:
+        if not self.src.standard_normal:
             raise DiffcliError(
-                f"bridge with source {self.source.name!r} has no {what} (its noise is not Gaussian); "
+                f"bridge with source {self.source!r} has no {what} (its noise is not Gaussian); "
                 "use source 'gaussian', or the bridge's exact posterior steps (solver 'bridge')"
             )
 
     def prior_sample(self, key, shape):
-        return self.source.sample(key, shape)
+        return self.src.sample(key, shape)
 
     def prior_log_prob(self, x):
-        return self.source.log_prob(x)
+        return self.src.log_prob(x)
 
-    def forward_sample(self, key, x_data, t):
+    def forward_sample(self, key, t, x_data):
         k1, kz = jax.random.split(key)
-        x1 = self.source.sample(k1, x_data.shape)
+        x1 = self.src.sample(k1, x_data.shape)
         z = jax.random.normal(kz, x_data.shape, x_data.dtype)
-        tc = t[:, None]
-        return (1.0 - tc) * x_data + tc * x1 + self.sigma_b * jnp.sqrt(tc * (1.0 - tc)) * z
+        tc = bcast(t, x_data)
+        return (1.0 - tc) * x_data + tc * x1 + self.bridge_sigma * jnp.sqrt(tc * (1.0 - tc)) * z
 
     def loss(self, apply: Apply, key, x_data):
         kt, kx = jax.random.split(key)
         t = jax.random.uniform(kt, (x_data.shape[0],), minval=T_EPS, maxval=1.0 - T_EPS)
-        x_t = self.forward_sample(kx, x_data, t)
-        x0_hat = self.predict(apply)(x_t, t)
-        return jnp.mean((x0_hat - x_data) ** 2 / (t[:, None] + OFFSET) ** 2)
+        x_t = self.forward_sample(kx, t, x_data)
+        x0_hat = self.predict(apply)(t, x_t)
+        return jnp.mean((x0_hat - x_data) ** 2 / (bcast(t, x_data) + OFFSET) ** 2)
 
     def predict(self, apply: Apply) -> Apply:
-        return lambda x, t: x + (t[:, None] + OFFSET) * apply(x, t)
+        return lambda t, x: x + (bcast(t, x) + OFFSET) * apply(t, x)
 
-    def net_from_prediction(self, pred, x, t):
-        return (pred - x) / (t[:, None] + OFFSET)
+    def net_from_prediction(self, t, x, pred):
+        return (pred - x) / (bcast(t, x) + OFFSET)
 
-    def posterior(self, x_t, x0, t, s):
+    def posterior(self, t, s, x_t, x0):
+        """(mean (n, *shape), std scalar) of x_s given x_t and x0, for scalar times s < t."""
         mean = (t - s) / t * x0 + s / t * x_t
-        std = self.sigma_b * jnp.sqrt(jnp.maximum(s * (t - s) / t, 0.0))
+        std = self.bridge_sigma * jnp.sqrt(jnp.maximum(s * (t - s) / t, 0.0))
         return mean, std
 
     def coeffs(self, t) -> Coeffs:
         self._need_gaussian("Gaussian-path coefficients")
-        sb2 = self.sigma_b**2
+        sb2 = self.bridge_sigma**2
         return coeffs_from(lambda u: 1.0 - u, lambda u: jnp.sqrt(u**2 + sb2 * u * (1.0 - u)), t)
 
-    def ode_drift(self, apply: Apply):
+    def ode_drift(self, apply: Apply) -> Field:
         self._need_gaussian("probability-flow ODE")
         return field(self, apply, "velocity")
-
-
-@PROCESSES.register("bridge")
-def bridge(source: str = "gaussian", bridge_sigma: float = 0.387, prediction: str = "", **_) -> Bridge:
-    if prediction not in ("", "x0"):
-        raise DiffcliError(f"bridge predicts x0 (through x̂0 = x_t + (t + {OFFSET})·net); model.prediction {prediction!r} is not accepted")
-    if not bridge_sigma >= 0:
-        raise DiffcliError(f"model.bridge_sigma must be >= 0, got {bridge_sigma:g}")
-    return Bridge(SOURCES.get(source), float(bridge_sigma))

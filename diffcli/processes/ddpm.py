@@ -6,8 +6,10 @@
 Step i sits at t = i/T (the network sees t, not i), so β_i = β_vp(t_i)/T with the VP-SDE's
 β_vp from 0.1 to 20: the VP-SDE is this chain's continuous-time limit. Between the steps,
 log ᾱ is linear in t, which makes DDPM the VP-SDE with piecewise-constant
-β(t) = −T·log(1 − β_⌈tT⌉) — exact at every t_i, so the same ODE and SDE solvers apply on
-[1/T, 1], beside its own ancestral and DDIM samplers. Training draws i uniformly in 1 … T.
+β(t) = −T·log(1 − β_i) on ((i−1)/T, i/T] — exact at every t_i, so the same ODE and SDE solvers
+apply on [1/T, 1], beside its own ancestral and DDIM samplers. At a knot t_i the derivative of
+log ᾱ (hence the SDE's f and g, processes/diffusion.py) is that of the interval below it, the
+one a sampler crosses going from t_i towards the data. Training draws i uniformly in 1 … T.
 """
 
 from __future__ import annotations
@@ -23,19 +25,29 @@ import numpy as np
 from diffcli.errors import DiffcliError
 from diffcli.processes.base import PROCESSES
 from diffcli.processes.diffusion import Diffusion
-from diffcli.processes.parameterisation import check_prediction
 from diffcli.processes.vpsde import SIGMA2_FLOOR
 
 
+@PROCESSES.register("ddpm")
 @dataclass(frozen=True)
 class DDPM(Diffusion):
-    timesteps: int = 1000
+    """DDPM's discrete chain (Ho et al. 2020), linear β, on the times i/T."""
+
+    timesteps: int = 1000  # the chain's length T
     beta_min: float = 0.1  # T·β_1
     beta_max: float = 20.0  # T·β_T
 
     name: ClassVar[str] = "ddpm"
     t1: ClassVar[float] = 1.0
     capabilities: ClassVar[frozenset[str]] = Diffusion.capabilities | {"timesteps"}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.timesteps < 2:
+            raise DiffcliError(f"ddpm needs model.timesteps >= 2, got {self.timesteps}")
+        if not 0 < self.beta_min < self.beta_max < self.timesteps:
+            raise DiffcliError(f"ddpm needs 0 < model.beta_min < model.beta_max < model.timesteps, "
+                               f"got {self.beta_min:g} and {self.beta_max:g}")
 
     @property
     def t0(self) -> float:
@@ -52,14 +64,16 @@ class DDPM(Diffusion):
         return (self.beta_min + (self.beta_max - self.beta_min) * np.arange(T) / max(T - 1, 1)) / T
 
     @cached_property
-    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
-        """(t_i = i/T, log ᾱ_i) for i = 0 … T, with ᾱ_0 = 1."""
-        log_ab = np.concatenate([[0.0], np.cumsum(np.log1p(-self.betas))])
-        return np.arange(self.timesteps + 1) / self.timesteps, log_ab
+    def _log_alpha_bar(self) -> np.ndarray:
+        """log ᾱ_i for i = 0 … T, with ᾱ_0 = 1 (float64)."""
+        return np.concatenate([[0.0], np.cumsum(np.log1p(-self.betas))])
 
     def log_alpha_bar(self, t: jax.Array) -> jax.Array:
-        ts, log_ab = self._knots
-        return jnp.interp(t, jnp.asarray(ts, jnp.float32), jnp.asarray(log_ab, jnp.float32))
+        """log ᾱ(t), linear on each interval ((i−1)/T, i/T] and equal to log ᾱ_i at t = i/T."""
+        T = self.timesteps
+        knots = jnp.asarray(self._log_alpha_bar, jnp.float32)
+        i = jnp.clip(jnp.ceil(t * T - 1e-4).astype(jnp.int32), 1, T)
+        return knots[i - 1] + (t * T - (i - 1)) * (knots[i] - knots[i - 1])
 
     def alpha(self, t):
         return jnp.exp(0.5 * self.log_alpha_bar(t))
@@ -67,26 +81,5 @@ class DDPM(Diffusion):
     def sigma(self, t):
         return jnp.sqrt(jnp.maximum(-jnp.expm1(self.log_alpha_bar(t)), SIGMA2_FLOOR))
 
-    def beta(self, t: jax.Array) -> jax.Array:
-        """The continuous-time rate on step i's interval ((i−1)/T, i/T]: −T·log(1 − β_i)."""
-        rates = jnp.asarray(-self.timesteps * np.log1p(-self.betas), jnp.float32)
-        i = jnp.clip(jnp.ceil(t * self.timesteps - 1e-4).astype(jnp.int32), 1, self.timesteps)
-        return rates[i - 1]
-
-    def drift(self, x, t):
-        return -0.5 * self.beta(t) * x
-
-    def diffusion(self, t):
-        return jnp.sqrt(self.beta(t))
-
     def sample_t(self, key, n):
         return jax.random.randint(key, (n,), 1, self.timesteps + 1).astype(jnp.float32) / self.timesteps
-
-
-@PROCESSES.register("ddpm")
-def ddpm(timesteps: int = 1000, beta_min: float = 0.1, beta_max: float = 20.0, prediction: str = "", **_) -> DDPM:
-    if timesteps < 2:
-        raise DiffcliError(f"ddpm needs model.timesteps >= 2, got {timesteps}")
-    if not 0 < beta_min < beta_max < timesteps:
-        raise DiffcliError(f"ddpm needs 0 < model.beta_min < model.beta_max < model.timesteps, got {beta_min:g} and {beta_max:g}")
-    return DDPM(prediction=check_prediction(prediction or "eps"), timesteps=int(timesteps), beta_min=float(beta_min), beta_max=float(beta_max))

@@ -15,7 +15,8 @@ is ṁ + ½ Ċ C⁻¹ (x − m)), which gives its exact solution between any two
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -54,28 +55,34 @@ def _need_path(process) -> None:
 
 def _parts(process, g: Gaussian, t):
     """(α, σ, D) with α, σ shaped like t plus a trailing axis and D = α²λ + σ²."""
-    c = process.coeffs(t).col()
+    c = process.coeffs(t).like(jnp.zeros(jnp.shape(t) + (1,)))
     return c, c.alpha**2 * g.evals + c.sigma**2
 
 
-def posterior_x0_eps(process, g: Gaussian, x: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(E[x0 | x_t = x], E[ε | x_t = x]) for x (n, d) and t (n,) or scalar."""
+def _flat(x: jax.Array) -> jax.Array:
+    """Points of any shape (n, *shape) as vectors (n, d): the Gaussian lives on the flattened space."""
+    return x.reshape(x.shape[0], -1)
+
+
+def posterior_x0_eps(process, g: Gaussian, t: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(E[x0 | x_t = x], E[ε | x_t = x]) for t (n,) or scalar and x (n, *shape), d = prod(shape)."""
     _need_path(process)
     c, D = _parts(process, g, t)
-    y = (x - c.alpha * g.mean) @ g.evecs
-    return g.mean + (c.alpha * g.evals / D * y) @ g.evecs.T, (c.sigma / D * y) @ g.evecs.T
+    y = (_flat(x) - c.alpha * g.mean) @ g.evecs
+    x0, eps = g.mean + (c.alpha * g.evals / D * y) @ g.evecs.T, (c.sigma / D * y) @ g.evecs.T
+    return x0.reshape(x.shape), eps.reshape(x.shape)
 
 
 def oracle(process) -> Callable[[Gaussian], Callable[[jax.Array, jax.Array], jax.Array]]:
-    """apply_fn(g) -> net(x, t): the ideal network of `process` for data N(g), in the process's
+    """apply_fn(g) -> net(t, x): the ideal network of `process` for data N(g), in the process's
     own parameterisation and output scaling (so process.predict(net) is the exact prediction)."""
     _need_path(process)
 
     def apply_fn(g: Gaussian):
-        def net(x, t):
-            x0, eps = posterior_x0_eps(process, g, x, t)
+        def net(t, x):
+            x0, eps = posterior_x0_eps(process, g, t, x)
             pred = from_x0_eps(x0, eps, process.coeffs(t), process.prediction)
-            return process.net_from_prediction(pred, x, t)
+            return process.net_from_prediction(t, x, pred)
 
         return net
 
@@ -89,19 +96,20 @@ def marginal(process, g: Gaussian, t: float) -> tuple[jax.Array, jax.Array]:
     return c.alpha * g.mean, (g.evecs * D) @ g.evecs.T
 
 
-def flow_map(process, g: Gaussian, x: jax.Array, t_from: float, t_to: float) -> jax.Array:
-    """The exact probability-flow ODE solution from t_from to t_to for x of shape (n, d)."""
+def flow_map(process, g: Gaussian, t_from: float, t_to: float, x: jax.Array) -> jax.Array:
+    """The exact probability-flow ODE solution from t_from to t_to for x of shape (n, *shape)."""
     _need_path(process)
     ca, Da = _parts(process, g, jnp.asarray(t_from, x.dtype))
     cb, Db = _parts(process, g, jnp.asarray(t_to, x.dtype))
-    z = ((x - ca.alpha * g.mean) @ g.evecs) / jnp.sqrt(Da)
-    return cb.alpha * g.mean + (z * jnp.sqrt(Db)) @ g.evecs.T
+    z = ((_flat(x) - ca.alpha * g.mean) @ g.evecs) / jnp.sqrt(Da)
+    return (cb.alpha * g.mean + (z * jnp.sqrt(Db)) @ g.evecs.T).reshape(x.shape)
 
 
 def log_prob(g: Gaussian, x: jax.Array, mean: jax.Array | None = None, evals: jax.Array | None = None) -> jax.Array:
     """log N(x; mean, U diag(evals) Uᵀ) per row, defaulting to g's own mean and eigenvalues."""
     mean = g.mean if mean is None else mean
     evals = g.evals if evals is None else evals
+    x = _flat(x)
     y = (x - mean) @ g.evecs
     d = x.shape[-1]
     return -0.5 * jnp.sum(y**2 / evals, -1) - 0.5 * jnp.sum(jnp.log(evals)) - 0.5 * d * math.log(2 * math.pi)
@@ -114,7 +122,7 @@ def model_nll(process, g: Gaussian, x: jax.Array) -> jax.Array:
     wherever the prior is the true t1 marginal."""
     _, D0 = _parts(process, g, jnp.asarray(process.t0, x.dtype))
     _, D1 = _parts(process, g, jnp.asarray(process.t1, x.dtype))
-    x1 = flow_map(process, g, x, process.t0, process.t1)
+    x1 = flow_map(process, g, process.t0, process.t1, x)
     logdet = 0.5 * jnp.sum(jnp.log(D1) - jnp.log(D0))
     return -process.prior_log_prob(x1) - logdet
 

@@ -18,7 +18,8 @@ source, ε is the source sample: every conversion but the score still holds.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -36,9 +37,16 @@ class Coeffs(NamedTuple):
     d_alpha: jax.Array
     d_sigma: jax.Array
 
-    def col(self) -> "Coeffs":
-        """Each coefficient with a trailing axis, so it broadcasts against x of shape (n, dim)."""
-        return Coeffs(*(jnp.asarray(c)[..., None] for c in self))
+    def like(self, x: jax.Array) -> Coeffs:
+        """Each coefficient shaped to broadcast against x of shape (n, *shape): a scalar stays a
+        scalar, a per-row (n,) coefficient gains trailing axes."""
+        return Coeffs(*(bcast(c, x) for c in self))
+
+
+def bcast(c: jax.Array, x: jax.Array) -> jax.Array:
+    """c of shape () or (n,) with trailing axes added so it broadcasts against x (n, *shape)."""
+    c = jnp.asarray(c)
+    return c.reshape(c.shape + (1,) * (x.ndim - c.ndim)) if c.ndim else c
 
 
 def coeffs_from(alpha: Callable, sigma: Callable, t: jax.Array) -> Coeffs:
@@ -56,8 +64,8 @@ def check_prediction(name: str) -> str:
 
 
 def to_x0_eps(out: jax.Array, x: jax.Array, c: Coeffs, src: str) -> tuple[jax.Array, jax.Array]:
-    """(x̂0, ε̂) from a prediction `out` of kind `src` at x_t = x. out, x: (n, dim); c per row or scalar."""
-    a, s, da, ds = c.col()
+    """(x̂0, ε̂) from a prediction `out` of kind `src` at x_t = x. out, x: (n, *shape); c per row or scalar."""
+    a, s, da, ds = c.like(x)
     if src == "eps":
         return (x - s * out) / a, out
     if src == "score":
@@ -75,7 +83,7 @@ def to_x0_eps(out: jax.Array, x: jax.Array, c: Coeffs, src: str) -> tuple[jax.Ar
 
 def from_x0_eps(x0: jax.Array, eps: jax.Array, c: Coeffs, dst: str) -> jax.Array:
     """The prediction of kind `dst` that corresponds to (x̂0, ε̂)."""
-    a, s, da, ds = c.col()
+    a, s, da, ds = c.like(x0)
     if dst == "eps":
         return eps
     if dst == "score":

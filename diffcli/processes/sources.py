@@ -1,26 +1,27 @@
 """Source (prior) distributions at t = 1 for processes whose prior is a free choice.
 
-Each source samples points of shape (n, dim) and knows its log-density, so likelihoods
+Each source samples points of shape (n, *shape) and knows its log-density, so likelihoods
 through the probability-flow ODE can be computed (log p_1(x_1)).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
+from diffcli.processes.base import row_sum
 from diffcli.registry import Registry
 
 
 @dataclass(frozen=True)
 class Source:
     name: str
-    sample: Callable[[jax.Array, tuple[int, ...]], jax.Array]  # (key, (n, dim)) -> (n, dim)
-    log_prob: Callable[[jax.Array], jax.Array]  # (n, dim) -> (n,)
+    sample: Callable[[jax.Array, tuple[int, ...]], jax.Array]  # (key, (n, *shape)) -> (n, *shape)
+    log_prob: Callable[[jax.Array], jax.Array]  # (n, *shape) -> (n,)
     # N(0, I): then an interpolant's noise is Gaussian (scores exist) and log_prob is smooth
     # (likelihoods through the ODE exist).
     standard_normal: bool = False
@@ -29,12 +30,13 @@ class Source:
 SOURCES: Registry[Source] = Registry("source")
 
 
+
 def _gaussian_logp(x: jax.Array) -> jax.Array:
-    return -0.5 * jnp.sum(x**2, -1) - 0.5 * x.shape[-1] * math.log(2 * math.pi)
+    return -0.5 * row_sum(x**2) - 0.5 * math.prod(x.shape[1:]) * math.log(2 * math.pi)
 
 
 def _square_logp(x: jax.Array) -> jax.Array:
-    inside = jnp.all((x >= 2.0) & (x <= 3.0), -1)
+    inside = jnp.all(((x >= 2.0) & (x <= 3.0)).reshape(x.shape[0], -1), axis=1)
     return jnp.where(inside, 0.0, -jnp.inf)  # unit volume
 
 

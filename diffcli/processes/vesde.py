@@ -3,8 +3,9 @@
     dx = g(t) dW,   g(t) = sqrt(dσ²/dt) = σ(t)·sqrt(2 ln(σ_max/σ_min)),
     x_t = x0 + σ(t)·ε,   σ(t) = σ_min·(σ_max/σ_min)^t,   t ∈ [0, 1],
 
-prior N(0, σ_max² I). The network predicts ε by default (score = −ε/σ); prediction = "score"
-makes it output the score itself, trained with Song et al.'s weight λ(t) = σ(t)².
+prior N(0, σ_max² I). Only α = 1 and σ are written here; the SDE follows from them
+(processes/diffusion.py). The network predicts ε by default (score = −ε/σ); prediction =
+"score" makes it output the score itself, trained with Song et al.'s weight λ(t) = σ(t)².
 
 Defaults for data of the cat's scale (points within about [−2.4, 2.4]², diameter ≈ 5.05):
   σ_max = 10: twice the largest pairwise distance (Song & Ermon 2020 ask for at least that, so
@@ -27,17 +28,25 @@ import jax.numpy as jnp
 from diffcli.errors import DiffcliError
 from diffcli.processes.base import PROCESSES
 from diffcli.processes.diffusion import Diffusion
-from diffcli.processes.parameterisation import check_prediction
 
 
+@PROCESSES.register("vesde")
 @dataclass(frozen=True)
 class VESDE(Diffusion):
-    sigma_min: float = 0.01
-    sigma_max: float = 10.0
+    """Variance-exploding SDE with a geometric noise ladder (Song et al. 2021)."""
+
+    sigma_min: float = 0.01  # σ(0)
+    sigma_max: float = 10.0  # σ(1), the prior's standard deviation
 
     name: ClassVar[str] = "vesde"
     t0: ClassVar[float] = 0.0
     t1: ClassVar[float] = 1.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not 0 < self.sigma_min < self.sigma_max < float("inf"):
+            raise DiffcliError(f"vesde needs 0 < model.sigma_min < model.sigma_max < inf, "
+                               f"got {self.sigma_min:g} and {self.sigma_max:g}")
 
     @property
     def log_ratio(self) -> float:
@@ -49,19 +58,6 @@ class VESDE(Diffusion):
     def sigma(self, t):
         return self.sigma_min * jnp.exp(t * self.log_ratio)
 
-    def drift(self, x, t):
-        return jnp.zeros_like(x)
-
-    def diffusion(self, t):
-        return self.sigma(t) * math.sqrt(2 * self.log_ratio)
-
     @property
     def prior_std(self) -> float:
         return self.sigma_max
-
-
-@PROCESSES.register("vesde")
-def vesde(sigma_min: float = 0.01, sigma_max: float = 10.0, prediction: str = "", **_) -> VESDE:
-    if not 0 < sigma_min < sigma_max:
-        raise DiffcliError(f"vesde needs 0 < model.sigma_min < model.sigma_max, got {sigma_min:g} and {sigma_max:g}")
-    return VESDE(prediction=check_prediction(prediction or "eps"), sigma_min=float(sigma_min), sigma_max=float(sigma_max))

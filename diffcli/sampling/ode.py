@@ -1,109 +1,84 @@
-"""Sampling by integrating the probability-flow ODE with diffrax, from t1 (prior) to t0 (data).
+"""The probability-flow ODE through diffrax, from t1 (prior) to t0 (data), with any diffrax solver.
 
-One jitted program per (solver, fixed-steps-or-adaptive, n, dim, trajectories); the network
-parameters, the seed's key, the time grid and the tolerances are arguments, so a bench reuses
-one compiled program across seeds (and, for adaptive runs, across tolerances).
+One program per (solver, fixed-steps-or-adaptive, n, shape, trajectories); the network
+parameters, the seed's key, the time grid and the tolerances are its arguments. Fixed steps
+walk the grid with StepTo; adaptive solves use a PID controller with the plan's coefficients
+and error norm, starting with a step of dt0_frac of the interval.
+
+Everything counted comes from the diffrax solver itself: its order (`solver.order`), whether it
+has an embedded error estimate (an AbstractAdaptiveSolver), and its evaluations per step from
+its Butcher tableau (stages, minus one when the last stage is the next step's first: FSAL,
+which costs one evaluation before the first step). A solver without a tableau (Euler) takes one.
+NFE = evals_per_step·(accepted + rejected steps) + initial_evals, checked against a counting
+network in tests/sampling.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
-from typing import Any, Callable
-
 import diffrax
-import optimistix as optx
 import jax
 import jax.numpy as jnp
-import numpy as np
+import optimistix as optx
 
-from diffcli.errors import SolverError
-from diffcli.sampling.grid import GRIDS
-from diffcli.sampling.plan import SolverPlan
-from diffcli.sampling.solvers import ODE_SOLVERS
+from diffcli.sampling.driver import Context, Solve, diffrax_solve
+from diffcli.sampling.registry import Sampler
 
 N_TRAJ_TIMES = 101  # saved times along trajectories of adaptive solves
 
 
 def _worst_sample_rms(err) -> jax.Array:
-    """Error norm of a batch of independent ODEs (n, dim): the RMS over each sample's coordinates,
+    """Error norm of a batch of independent ODEs (n, *shape): the RMS over each sample's numbers,
     then the worst sample, so every sample meets the tolerance, not just the batch on average."""
-    return jnp.max(jnp.sqrt(jnp.mean(err**2, axis=-1)))
+    return jnp.max(jnp.sqrt(jnp.mean(err**2, axis=tuple(range(1, err.ndim)))))
 
 
 # "rms": diffrax's default, the RMS over every number in the batch (one big ODE).
 NORMS = {"rms": optx.rms_norm, "max": _worst_sample_rms}
 
 
-@dataclass(frozen=True)
-class SampleResult:
-    samples: np.ndarray  # (n, dim) at t0
-    nfe: int  # network evaluations, exact (see solvers/base.py)
-    steps: int  # attempted steps
-    accepted: int
-    rejected: int
-    seconds: float  # wall time of the compiled call (compile excluded)
-    trajectories: np.ndarray | None = None  # (k, T, dim), from t1 to t0
-    traj_times: np.ndarray | None = None  # (T,)
+def stage_counts(solver: diffrax.AbstractSolver) -> tuple[int, int]:
+    """(evaluations per step, evaluations before the first step) of a diffrax solver."""
+    tableau = getattr(solver, "tableau", None)
+    if tableau is None:
+        return 1, 0
+    fsal = bool(tableau.fsal)
+    return len(tableau.b_sol) - fsal, int(fsal)
 
 
-def make_ode_sampler(
-    process, apply_fn: Callable[[Any], Callable], plan: SolverPlan, n: int, dim: int, trajectories: int = 0
-) -> Callable[[Any, int], SampleResult]:
-    """sampler(params, seed[, rtol, atol]) -> SampleResult. apply_fn(params) -> net(x, t)."""
-    spec = ODE_SOLVERS.get(plan.solver)
-    t1, t0 = float(process.t1), float(process.t0)
+class OdeSolver(Sampler):
+    """A diffrax solver on the probability-flow ODE."""
 
-    def drift(t, y, params):
-        return process.ode_drift(apply_fn(params))(t, y)
+    needs = frozenset({"ode"})
 
-    if plan.adaptive:
-        times = jnp.linspace(t1, t0, N_TRAJ_TIMES)
-    else:
-        times = GRIDS.get(plan.grid)(plan.steps, t1, t0, power=plan.grid_power)
-    max_steps = plan.max_steps if plan.adaptive else plan.steps
+    def __init__(self, solver: type[diffrax.AbstractSolver], summary: str):
+        s = solver()
+        self.solver = solver
+        self.summary = summary
+        self.order = s.order(None)
+        self.adaptive = isinstance(s, diffrax.AbstractAdaptiveSolver)
+        self.evals_per_step, self.initial_evals = stage_counts(s)
 
-    @jax.jit
-    def run(params, key, times, rtol, atol):
-        y1 = process.prior_sample(key, (n, dim))
+    def times(self, process, plan):
         if plan.adaptive:
-            ctrl = diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=plan.pcoeff, icoeff=plan.icoeff,
+            return jnp.linspace(float(process.t1), float(process.t0), N_TRAJ_TIMES)
+        return super().times(process, plan)
+
+    def nfe(self, plan, steps: int) -> int:
+        return self.evals_per_step * steps + self.initial_evals
+
+    def solve(self, c: Context) -> Solve:
+        p, plan = c.process, c.plan
+        drift = p.ode_drift(c.net)
+        t1, t0 = float(p.t1), float(p.t0)
+        if plan.adaptive:
+            ctrl = diffrax.PIDController(rtol=c.rtol, atol=c.atol, pcoeff=plan.pcoeff, icoeff=plan.icoeff,
                                          dcoeff=plan.dcoeff, norm=NORMS[plan.norm])
         else:
-            ctrl = diffrax.StepTo(ts=times)
-        saveat = diffrax.SaveAt(ts=times) if trajectories else diffrax.SaveAt(t1=True)
+            ctrl = diffrax.StepTo(ts=c.times)
         sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(drift), spec.make(), t0=t1, t1=t0, dt0=-plan.dt0_frac * (t1 - t0) if plan.adaptive else None, y0=y1, args=params,
-            stepsize_controller=ctrl, saveat=saveat, max_steps=max_steps, throw=False,
+            diffrax.ODETerm(lambda t, y, args: drift(t, y)), self.solver(), t0=t1, t1=t0,
+            dt0=-plan.dt0_frac * (t1 - t0) if plan.adaptive else None, y0=c.x1,
+            stepsize_controller=ctrl, saveat=diffrax.SaveAt(ts=c.times) if c.trajectories else diffrax.SaveAt(t1=True),
+            max_steps=plan.max_steps if plan.adaptive else plan.steps, throw=False,
         )
-        st = sol.stats
-        return (sol.ys, st["num_steps"], st["num_accepted_steps"], st["num_rejected_steps"],
-                sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached)
-
-    compiled: list = []  # compiled once, on the first call (AOT), so timings exclude compilation
-
-    def sampler(params, seed: int, rtol: float | None = None, atol: float | None = None) -> SampleResult:
-        """Tolerances default to the plan's; they are arguments of the compiled program."""
-        rtol = plan.rtol if rtol is None else rtol
-        atol = plan.atol if atol is None else atol
-        args = (params, jax.random.key(seed), times, jnp.float32(rtol or 0.0), jnp.float32(atol or 0.0))
-        if not compiled:
-            compiled.append(run.lower(*args).compile())
-        t = time.perf_counter()
-        ys, steps, acc, rej, ok, max_hit = jax.block_until_ready(compiled[0](*args))
-        seconds = time.perf_counter() - t
-        ys = np.asarray(ys)
-        label = replace(plan, rtol=rtol, atol=atol).label()
-        if not bool(ok):
-            why = "hit its step limit (max_steps=%d)" % plan.max_steps if bool(max_hit) else "failed"
-            raise SolverError(f"{label} {why}; loosen the tolerances or raise max_steps")
-        if not np.isfinite(ys).all():
-            raise SolverError(f"{label} produced non-finite values; use more steps or tighter tolerances")
-        steps, acc, rej = int(steps), int(acc), int(rej)
-        traj = ys[:, :trajectories].transpose(1, 0, 2) if trajectories else None
-        return SampleResult(
-            samples=ys[-1], nfe=spec.nfe(steps), steps=steps, accepted=acc, rejected=rej,
-            seconds=seconds, trajectories=traj, traj_times=np.asarray(times) if trajectories else None,
-        )
-
-    return sampler
+        return diffrax_solve(sol, c.trajectories)

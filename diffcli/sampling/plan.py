@@ -1,38 +1,43 @@
-"""What the user asked the integrator to do: a solver, and fixed steps or tolerances.
-
-Solvers are every sampler in sampling/samplers.py; eta (DDIM), snr and corrector_steps
-(predictor–corrector) are read only by the samplers that name them.
+"""What the user asked the integrator to do: a solver with its options, and either fixed steps
+on a time grid or tolerances for a PID step-size controller (as diffrax keeps solver and
+controller apart).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
 
+from diffcli.config import SampleConfig
 from diffcli.errors import DiffcliError
-
+from diffcli.registry import check_options
+from diffcli.sampling.registry import SAMPLERS, Options, check_fits, flag, option_names, option_takers
 
 ADAPTIVE_NORMS = ("max", "rms")  # implemented in sampling/ode.py
+DEFAULT_STEPS = 20  # fixed steps when neither the user nor the sampler names a number
 
 
 @dataclass(frozen=True)
 class SolverPlan:
-    """solver at fixed `steps` on a time grid, or adaptive with PID control at (rtol, atol)."""
+    """solver (with its options) at fixed `steps` on a time grid, or adaptive with PID control at
+    (rtol, atol). The grid's defaults are the [sample] config's."""
 
     solver: str
     steps: int | None = None
     rtol: float | None = None
     atol: float | None = None
-    grid: str = "uniform"
-    grid_power: float = 2.0
+    grid: str = SampleConfig.grid
+    grid_power: float = SampleConfig.grid_power
+    # the PID step-size controller of adaptive solves (diffrax.PIDController)
     pcoeff: float = 0.0
     icoeff: float = 1.0
     dcoeff: float = 0.0
     max_steps: int = 4096
     dt0_frac: float = 0.01  # first adaptive step, as a fraction of the interval
     norm: str = "max"  # adaptive error norm over the batch: max (worst sample's RMS) | rms (all numbers)
-    eta: float = 0.0  # ddim: 0 deterministic … 1 ancestral
-    snr: float = 0.16  # pc: the Langevin corrector's signal-to-noise ratio
-    corrector_steps: int = 1  # pc: Langevin steps per time step
+    options: Options = field(default_factory=Options)  # the solver's own (SAMPLERS.get(solver).Options)
 
     @property
     def adaptive(self) -> bool:
@@ -41,74 +46,86 @@ class SolverPlan:
     def label(self, short: bool = False) -> str:
         """'heun 10 steps power^1.5', 'tsit5 adaptive tol 0.01'; short: 'heun 10', 'tsit5 tol 0.01'
         (for tables whose title names the grid)."""
+        opts = self.options.label()
         if self.adaptive:
             tol = f"tol {self.rtol:g}" if self.rtol == self.atol else f"rtol {self.rtol:g} atol {self.atol:g}"
             tol += "" if self.norm == "max" else f" {self.norm}"
-            return f"{self.solver} {tol}" if short else f"{self.solver} adaptive {tol}"
+            return (f"{self.solver} {tol}" if short else f"{self.solver} adaptive {tol}") + opts
         if short:
-            return f"{self.solver} {self.steps}{self._options_label()}"
+            return f"{self.solver} {self.steps}{opts}"
         grid = "" if self.grid == "uniform" else f" {self.grid}" + (f"^{self.grid_power:g}" if self.grid == "power" else "")
-        return f"{self.solver} {self.steps} steps{grid}{self._options_label()}"
+        return f"{self.solver} {self.steps} steps{grid}{opts}"
 
-    def _options_label(self) -> str:
-        from diffcli.sampling.registry import OPTION_LABELS
-        from diffcli.sampling.samplers import SAMPLERS
+    def record(self) -> dict[str, Any]:
+        """The plan as plain JSON values (options as a dict)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
+        return d | {"options": dataclasses.asdict(self.options)}
 
-        if self.solver not in SAMPLERS:
-            return ""
-        return "".join(" " + OPTION_LABELS[o].format(getattr(self, o)) for o in SAMPLERS.get(self.solver).options)
+
+def make_options(solver: str, given: dict[str, Any] | None) -> Options:
+    """The solver's Options from {name: value}: unknown names and wrong types are one-line errors
+    naming what the solver takes (and which solvers take the unknown one); ranges are checked by
+    the Options class itself."""
+    spec = SAMPLERS.get(solver)
+    given = dict(given or {})
+    for k in given:
+        if k not in option_names(solver):
+            takers = option_takers(k)
+            hint = f" ({flag(k)} is an option of {', '.join(takers)})" if takers else ""
+            mine = ", ".join(flag(o) for o in option_names(solver)) or "none"
+            raise DiffcliError(f"solver {solver!r} takes no option {flag(k)}{hint}; its options: {mine}")
+        if given[k] is None:
+            raise DiffcliError(f"{flag(k)} needs a value, e.g. {flag(k)} {getattr(spec.Options(), k)!r}")
+    return spec.Options(**check_options(spec.Options, given, f"solver {solver!r}", "--"))
 
 
 def make_plan(solver: str, steps: int | None = None, rtol: float | None = None, atol: float | None = None,
-              default_steps: int = 20, *, eta: float | None = None, snr: float | None = None,
-              corrector_steps: int | None = None, process=None, **kw) -> SolverPlan:
+              *, options: dict[str, Any] | None = None, process=None, default_steps: int = DEFAULT_STEPS,
+              **kw) -> SolverPlan:
     """Resolve and check a user's choice. Tolerances only for solvers with an error estimate;
     steps and tolerances are exclusive; with neither, the sampler's own default steps (ancestral:
     1000, the reverse-SDE, pc and bridge samplers: 200) or else `default_steps` fixed steps.
-    eta, snr and corrector_steps (None: not given) only for the samplers that read them. With
-    `process`, also check that the solver fits that model (sampling/registry.py check_fits)."""
-    from diffcli.sampling.samplers import SAMPLERS, check_fits
-
+    `options` are the solver's own (its Options class). `kw`: the grid and the controller
+    (SolverPlan's fields). With `process`, also check that the solver fits that model."""
     spec = SAMPLERS.get(solver)
-    options = {k: v for k, v in (("eta", eta), ("snr", snr), ("corrector_steps", corrector_steps)) if v is not None}
-    for k in options:
-        if k not in spec.options:
-            takers = [n for n in SAMPLERS.names() if k in SAMPLERS.get(n).options]
-            raise DiffcliError(f"--{k.replace('_', '-')} applies to solver {', '.join(takers)} only, not {solver!r}")
-    if not 0 <= options.get("eta", 0.0) <= 1:
-        raise DiffcliError(f"--eta must be in [0, 1] (0: deterministic DDIM, 1: ancestral), got {eta:g}")
-    if not options.get("snr", 1.0) > 0:
-        raise DiffcliError(f"--snr must be > 0, got {snr:g}")
-    if options.get("corrector_steps", 1) < 1:
-        raise DiffcliError(f"--corrector-steps must be a positive integer, got {corrector_steps}")
-    if kw.get("norm", "max") not in ADAPTIVE_NORMS:
-        raise DiffcliError(f"unknown norm {kw['norm']!r}; accepted: {', '.join(ADAPTIVE_NORMS)}")
-    if not kw.get("grid_power", 1.0) > 0:
-        raise DiffcliError(f"--grid-power must be > 0, got {kw['grid_power']:g}")
-    kw.update(options)
-    plan = _resolve(spec, solver, steps, rtol, atol, spec.default_steps or default_steps, **kw)
-    if process is not None:
-        check_fits(plan, process)
-    return plan
-
-
-def _resolve(spec, solver, steps, rtol, atol, default_steps, **kw) -> SolverPlan:
-    from diffcli.sampling.samplers import SAMPLERS
-
+    opts = make_options(solver, options)
+    _check_controller(kw)
     tol_given = rtol is not None or atol is not None
     if steps is not None and tol_given:
         raise DiffcliError("give either --steps (fixed steps) or --rtol/--atol (adaptive), not both")
     if tol_given:
         if not spec.adaptive:
             adaptive = [n for n in SAMPLERS.names() if SAMPLERS.get(n).adaptive]
-            raise DiffcliError(f"solver {solver!r} has no error estimate, so it takes --steps, not tolerances; adaptive solvers: {', '.join(adaptive)}")
+            raise DiffcliError(f"solver {solver!r} has no error estimate, so it takes --steps, not tolerances; "
+                               f"adaptive solvers: {', '.join(adaptive)}")
         for name, v in (("rtol", rtol), ("atol", atol)):  # check what was given, then fill in
             if v is not None and not 0 < v < 1:
                 raise DiffcliError(f"--{name} must be in (0, 1), got {v:g}")
         rtol = atol if rtol is None else rtol
         atol = rtol if atol is None else atol
-        return SolverPlan(solver, None, float(rtol), float(atol), **kw)
-    steps = default_steps if steps is None else steps
-    if steps <= 0:
-        raise DiffcliError(f"--steps must be a positive integer, got {steps}")
-    return SolverPlan(solver, int(steps), **kw)
+        plan = SolverPlan(solver, None, float(rtol), float(atol), options=opts, **kw)
+    else:
+        own = spec.steps_for(process) if process is not None else spec.default_steps
+        steps = (own or default_steps) if steps is None else steps
+        if steps <= 0:
+            raise DiffcliError(f"--steps must be a positive integer, got {steps}")
+        plan = SolverPlan(solver, int(steps), options=opts, **kw)
+    if process is not None:
+        check_fits(plan, process)
+    return plan
+
+
+def _check_controller(kw: dict[str, Any]) -> None:
+    unknown = set(kw) - {f.name for f in dataclasses.fields(SolverPlan)}
+    if unknown:
+        raise TypeError(f"make_plan got unexpected arguments {sorted(unknown)}")
+    if kw.get("norm", "max") not in ADAPTIVE_NORMS:
+        raise DiffcliError(f"unknown norm {kw['norm']!r}; accepted: {', '.join(ADAPTIVE_NORMS)}")
+    gp = kw.get("grid_power", 1.0)
+    if not (gp > 0 and math.isfinite(gp)):
+        raise DiffcliError(f"--grid-power must be a finite number > 0, got {gp:g}")
+    for k in ("pcoeff", "icoeff", "dcoeff"):
+        if not math.isfinite(kw.get(k, 0.0)):
+            raise DiffcliError(f"{flag(k)} must be a finite number, got {kw[k]}")
+    if kw.get("max_steps", 1) <= 0:
+        raise DiffcliError(f"--max-steps must be a positive integer, got {kw['max_steps']}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from diffcli import config as C
+from diffcli.data import SUFFIXES
 from diffcli.errors import Interrupted
 from diffcli.runs import new_run_dir, run_info, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
-from diffcli.training.setup import build
+from diffcli.training.setup import Setup, build
 
 
 def train_run(
@@ -20,9 +21,12 @@ def train_run(
     name: str | None = None,
     overwrite: bool = False,
     on_chunk: Callable[[int, float, float], None] | None = None,
+    setup: Setup | None = None,
 ) -> tuple[Path, TrainSummary]:
-    setup = build(cfg)  # every name and range is checked before anything is written
-    data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith((".npy", ".csv")) else cfg.data.name
+    """Train cfg into a new run directory (`setup`: cfg already built, e.g. to check it first)."""
+    setup = setup or build(cfg)  # every name, option and range is checked before anything is written
+    cfg = setup.cfg  # resolved: every option spelt out
+    data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith(SUFFIXES) else cfg.data.name
     run_dir = new_run_dir(Path(runs_root), name, f"{cfg.model.process}-{data}", overwrite)
     # --overwrite: the old run is moved aside and deleted only once the new one has a result
     # (finished, or interrupted with a resumable checkpoint); any other failure puts it back.
@@ -68,6 +72,7 @@ def resume_run(
         state = checkpoint.load(run_dir, setup.init_state())
         write_text(run_dir / "config.toml", C.to_toml(cfg))
     if int(state.step) >= cfg.train.steps:
-        raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {cfg.train.steps}; pass --steps N to train further")
+        raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {cfg.train.steps}; "
+                           "pass --steps N to train further")
     _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
     return run_dir, summary

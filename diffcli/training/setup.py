@@ -1,12 +1,14 @@
 """Build the pieces of a run from its config: data set, process, network, optimiser.
 
-Every name is resolved here, before any file is written, so bad input fails cleanly.
+Every name and option is resolved here, before any file is written, so bad input fails
+cleanly. The returned Setup holds the resolved config: every option of the chosen data set,
+process and network spelt out (what config.toml records).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
@@ -15,10 +17,11 @@ import optax
 from flax import nnx
 
 from diffcli.config import Config
-from diffcli.data import Dataset, get_dataset
+from diffcli.data import DATASETS, Dataset, get_dataset
+from diffcli.data.base import entry_name
 from diffcli.errors import DiffcliError
-from diffcli.nn.mlp import ResidualMLP
-from diffcli.processes import Process, get_process
+from diffcli.nn.base import NETWORKS, build_network
+from diffcli.processes import PROCESSES, Process
 from diffcli.training.optim import make_optimizer
 from diffcli.training.state import TrainState
 
@@ -33,60 +36,56 @@ class Setup:
     schedule: optax.Schedule
 
     def apply(self, params):
-        """The network as a function: apply(params)(x, t) with x (n, dim), t (n,)."""
+        """The network as a function: apply(params)(t, x) with t (n,), x (n, *shape)."""
         model = nnx.merge(self.graphdef, params)
-        return lambda x, t: model(x, t)
+        return lambda t, x: model(t, x)
 
     def init_state(self) -> TrainState:
-        params = _init_params(self.cfg, self.dataset.dim)[1]
+        params = _init_params(self.cfg, self.dataset.shape)[1]
         key = jax.random.key(self.cfg.train.seed)
         ema = jax.tree.map(jnp.copy, params)  # its own buffers: the train chunk donates its input
         return TrainState(params, self.tx.init(params), ema, jax.random.fold_in(key, 1), jnp.int32(0))
 
 
-def _init_params(cfg: Config, dim: int):
-    n = cfg.network
-    model = ResidualMLP(
-        dim,
-        width=n.width,
-        depth=n.depth,
-        n_freqs=n.n_freqs,
-        activation=n.activation,
-        residual=n.residual,
-        rngs=nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0)),
-    )
-    return nnx.split(model, nnx.Param)
+def _init_params(cfg: Config, shape: tuple[int, ...]):
+    rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0))
+    return nnx.split(build_network(cfg.network.name, cfg.network.options, shape, rngs), nnx.Param)
 
 
 def check(cfg: Config) -> None:
-    """Range checks that types alone do not catch."""
-    t, n, s = cfg.train, cfg.network, cfg.sample
-    positive = {
-        "train.steps": t.steps, "train.batch": t.batch, "train.chunk": t.chunk,
-        "network.width": n.width, "network.depth": n.depth, "network.n_freqs": n.n_freqs,
-        "sample.n": s.n,
-    }
+    """Range checks of [train] and [sample] that types alone do not catch (the data set, process
+    and network check their own options)."""
+    t, s = cfg.train, cfg.sample
+    positive = {"train.steps": t.steps, "train.batch": t.batch, "train.chunk": t.chunk, "sample.n": s.n}
     for k, v in positive.items():
         if v <= 0:
             raise DiffcliError(f"{k} must be a positive integer, got {v}")
-    if not t.lr > 0:
-        raise DiffcliError(f"train.lr must be > 0, got {t.lr}")
+    if not (t.lr > 0 and math.isfinite(t.lr)):
+        raise DiffcliError(f"train.lr must be a finite number > 0, got {t.lr}")
     if not 0 <= t.ema < 1:
         raise DiffcliError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
     if t.clip < 0 or t.warmup < 0 or t.seed < 0 or t.final_lr < 0:
         raise DiffcliError("train.clip, train.warmup, train.seed and train.final_lr must be >= 0")
-    if not s.grid_power > 0:
-        raise DiffcliError(f"sample.grid_power must be > 0, got {s.grid_power}")
-    if cfg.data.noise is not None and cfg.data.noise < 0:
-        raise DiffcliError(f"data.noise must be >= 0, got {cfg.data.noise}")
+    if not (s.grid_power > 0 and math.isfinite(s.grid_power)):
+        raise DiffcliError(f"sample.grid_power must be a finite number > 0, got {s.grid_power}")
+
+
+def resolve(cfg: Config) -> Config:
+    """cfg with every option of its data set, process and network checked and spelt out."""
+    path_name = entry_name(cfg.data.name) == "file" and cfg.data.name != "file"
+    data = DATASETS.resolve(entry_name(cfg.data.name), cfg.data.options, "data.", skip=("path",) if path_name else ())
+    model = PROCESSES.resolve(cfg.model.process, cfg.model.options, "model.")
+    network = NETWORKS.resolve(cfg.network.name, cfg.network.options, "network.", skip=("shape", "rngs"))
+    return replace(cfg, data=replace(cfg.data, options=data), model=replace(cfg.model, options=model),
+                   network=replace(cfg.network, options=network))
 
 
 def build(cfg: Config) -> Setup:
     check(cfg)
-    dataset = get_dataset(cfg.data.name, noise=cfg.data.noise, path=cfg.data.path, mean=cfg.data.mean, cov=cfg.data.cov)
-    opts = {k: v for k, v in dataclasses.asdict(cfg.model).items() if k != "process"}
-    process = get_process(cfg.model.process, **opts)
-    graphdef, _ = _init_params(cfg, dataset.dim)
+    cfg = resolve(cfg)
+    dataset = get_dataset(cfg.data.name, **cfg.data.options)
+    process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
+    graphdef, _ = _init_params(cfg, dataset.shape)
     tx, schedule = make_optimizer(cfg.train)
     from diffcli.sampling.grid import GRIDS  # validate the sampling grid name early too
 

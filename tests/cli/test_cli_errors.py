@@ -69,6 +69,16 @@ CASES = [
     Case("bench-nothing-to-run", ["bench", "tiny", "--solvers", "euler", "--steps", ""], ("euler",)),
     Case("grid-power-0", ["sample", "tiny", "--grid", "power", "--grid-power", "0", "--steps", "4", "--n", "64"],
          ("grid",)),
+    # options belong to their entry
+    Case("process-option-it-lacks", TRAIN + ["--set", "model.sigma_max=-5"], ("model.sigma_max", "model.source")),
+    Case("process-option-for-another", TRAIN + ["--model", "vpsde", "--set", "model.source=uniform-square"],
+         ("model.source", "vpsde")),
+    Case("network-option-it-lacks", TRAIN + ["--set", "network.channels=[8]"], ("network.channels", "network.width")),
+    Case("solver-option-it-lacks", ["sample", "tiny", "--solver", "euler", "--eta", "0.5"], ("--eta", "euler", "ddim")),
+    Case("solver-option-bad-value", ["bench", "tiny", "--solvers", "euler", "--steps", "4", "--foo"], ("--foo",)),
+    Case("unknown-metric", ["sample", "tiny", "--metrics", "cd,fid"], ("fid", "mmd2")),
+    Case("stray-argument", ["sample", "tiny", "extra"], ("extra",)),
+    Case("list-unknown-kind", ["list", "wizards"], ("wizards", "solvers")),
 ]
 
 CONFIG_FILES = {

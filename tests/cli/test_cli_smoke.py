@@ -70,9 +70,11 @@ def test_train_writes_the_run(pipeline):
 
 def test_train_config_toml_is_the_resolved_config(pipeline, tiny_cfg):
     from diffcli import config as C
+    from diffcli.training.setup import resolve
 
     pipeline.ok("train")
-    assert C.load(pipeline.run / "config.toml") == tiny_cfg
+    saved = C.load(pipeline.run / "config.toml")
+    assert saved == resolve(tiny_cfg) and saved.network.name == "mlp" and saved.model.options == {"source": "gaussian"}
 
 
 def test_train_metadata(pipeline, tiny_cfg):
@@ -150,13 +152,13 @@ def _brute_cd_mmd(a: np.ndarray, b: np.ndarray, sigma: float = 0.5) -> tuple[flo
 def test_sample_scores_are_the_brute_force_metrics(pipeline, solver):
     """cd and mmd2 in the JSON are CD / MMD² of the saved samples against fresh data of the seed."""
     from diffcli import config as C
-    from diffcli.sampling.api import reference_data
+    from diffcli.scoring import reference_data
     from diffcli.training.setup import build
 
     pipeline.ok("sample_euler_again" if solver == "euler" else "sample_tsit5")
     npy, meta = _sample_files(pipeline.run, solver)
     setup = build(C.load(pipeline.run / "config.toml"))
-    ref = np.asarray(reference_data(setup, N, 0))
+    ref = np.asarray(reference_data(setup.dataset, N, 0))
     cd, mmd2 = _brute_cd_mmd(np.load(npy), ref)
     assert meta["cd"] == pytest.approx(cd, rel=1e-4)
     assert meta["mmd2"] == pytest.approx(mmd2, rel=1e-3, abs=1e-6)
@@ -222,7 +224,19 @@ def test_help(cli, cli_env, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("cmd", ["train", "sample", "bench", "plot"])
+def test_list_shows_every_registry(cli, cli_env, tmp_path):
+    from diffcli.catalogue import KINDS
+    from diffcli.metrics import METRICS
+    from diffcli.processes import PROCESSES
+    from diffcli.sampling.registry import SAMPLERS
+
+    r = cli(["list"], tmp_path, cli_env)
+    assert r.returncode == 0, r.stderr
+    for word in [*KINDS, *SAMPLERS.names(), *PROCESSES.names(), *METRICS.names()]:
+        assert word in r.stdout, word
+
+
+@pytest.mark.parametrize("cmd", ["train", "sample", "bench", "plot", "list"])
 def test_command_help(cli, cli_env, tmp_path, cmd):
     r = cli([cmd, "--help"], tmp_path, cli_env)
     assert r.returncode == 0, r.stderr

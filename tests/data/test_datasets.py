@@ -45,7 +45,7 @@ def test_the_documented_data_sets_are_registered():
 
 def test_shape_and_dtype(dataset):
     x = sample(dataset, 0, N)
-    assert x.shape == (N, dataset.dim)
+    assert x.shape == (N, *dataset.shape)
     assert x.dtype == np.float32
     assert np.isfinite(x).all()
 

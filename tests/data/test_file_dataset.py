@@ -22,6 +22,16 @@ def test_npy_loads(tmp_path):
     np.testing.assert_array_equal(got, POINTS.astype(np.float32).astype(np.float64))
 
 
+def test_npy_of_images_loads_with_its_point_shape(tmp_path):
+    """A .npy of shape (n, H, W, C) is a data set of (H, W, C) points."""
+    imgs = np.random.default_rng(0).normal(size=(10, 8, 8, 1)).astype(np.float32)
+    np.save(tmp_path / "imgs.npy", imgs)
+    ds = get_dataset(str(tmp_path / "imgs.npy"))
+    assert ds.shape == (8, 8, 1) and ds.dim == 64
+    x = np.asarray(ds.sample(jax.random.key(0), 5))
+    assert x.shape == (5, 8, 8, 1) and all(any(np.array_equal(r, i) for i in imgs) for r in x)
+
+
 def test_csv_loads(tmp_path):
     p = tmp_path / "pts.csv"
     p.write_text("\n".join(",".join(repr(float(v)) for v in row) for row in POINTS) + "\n")
@@ -85,7 +95,7 @@ BAD = [
     ("points.txt", "1,2\n", ".npy or .csv"),
     ("points.json", "[[1, 2]]", ".npy or .csv"),
     ("one_d.npy", np.arange(5.0), "shape"),
-    ("three_d.npy", np.zeros((2, 3, 4)), "shape"),
+    ("empty_images.npy", np.zeros((0, 3, 4)), "empty"),
     ("empty_rows.npy", np.zeros((0, 2)), "empty"),
     ("empty_cols.npy", np.zeros((3, 0)), "empty"),
     ("empty.csv", "", "empty"),

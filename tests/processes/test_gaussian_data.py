@@ -42,6 +42,12 @@ def test_config_lists(tmp_path):
     again = tmp_path / "again.toml"
     again.write_text(C.to_toml(cfg))
     assert C.load(again).data == cfg.data
-    p.write_text('[data]\nmean = ["a", 1]\n')
-    with pytest.raises(DiffcliError, match="data.mean"):
-        C.load(p)
+    from diffcli.training.setup import resolve
+
+    assert resolve(cfg).data.options == {"mean": [1.0, 2.5], "cov": [[1.0, 0.0], [0.0, 2.0]]}
+    p.write_text('[data]\nname = "gaussian"\nmean = ["a", 1]\n')
+    with pytest.raises(DiffcliError, match="data.mean must be"):  # options are checked by their data set
+        resolve(C.load(p))
+    p.write_text('[data]\nmean = [1, 1]\n')
+    with pytest.raises(DiffcliError, match="data set 'cat' takes no option data.mean; it accepts: data.noise"):
+        resolve(C.load(p))

@@ -6,17 +6,13 @@ import itertools
 import jax
 import numpy as np
 import pytest
+from cases import process_cases
 
 from diffcli.processes import PROCESSES, get_process
 from diffcli.processes.parameterisation import PREDICTIONS, convert, from_x0_eps, to_x0_eps
 
-# Every process with a coefficient path, under each of its sources.
-PATHS = [("rf", {"source": "gaussian"}), ("rf", {"source": "uniform-square"}), ("vpsde", {}), ("vesde", {}),
-         ("ddpm", {}), ("bridge", {"source": "gaussian"})]
-
-
-def test_every_process_listed():
-    assert {name for name, _ in PATHS} == set(PROCESSES.names())
+# Every process with a coefficient path (capability "path"), under each of its sources.
+PATHS = process_cases("path")
 
 
 def _kinds(p):
@@ -30,11 +26,12 @@ def _draw(p, n=64, seed=0):
     x0 = jax.random.normal(k2, (n, 3))
     eps = jax.random.normal(k3, (n, 3))
     c = p.coeffs(t)
-    return t, x0, eps, c, c.col().alpha * x0 + c.col().sigma * eps
+    return t, x0, eps, c, c.like(x0).alpha * x0 + c.like(x0).sigma * eps
 
 
-@pytest.mark.parametrize("name,opts", PATHS, ids=[f"{n}-{o.get('source', '')}" for n, o in PATHS])
-def test_round_trips(name, opts):
+@pytest.mark.parametrize("case", PATHS, ids=[c[0] for c in PATHS])
+def test_round_trips(case):
+    _, name, opts = case
     p = get_process(name, **opts)
     t, x0, eps, c, x = _draw(p)
     for src, dst in itertools.permutations(_kinds(p), 2):
@@ -43,8 +40,9 @@ def test_round_trips(name, opts):
         np.testing.assert_allclose(back, out, rtol=2e-4, atol=2e-4, err_msg=f"{src} -> {dst} -> {src}")
 
 
-@pytest.mark.parametrize("name,opts", PATHS, ids=[f"{n}-{o.get('source', '')}" for n, o in PATHS])
-def test_prediction_recovers_x0_and_eps(name, opts):
+@pytest.mark.parametrize("case", PATHS, ids=[c[0] for c in PATHS])
+def test_prediction_recovers_x0_and_eps(case):
+    _, name, opts = case
     p = get_process(name, **opts)
     t, x0, eps, c, x = _draw(p, seed=1)
     for kind in _kinds(p):
@@ -62,17 +60,21 @@ def test_closed_forms_on_rectified_flow():
     np.testing.assert_allclose(convert(v, x, c, "velocity", "score"), -eps / t[:, None], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", PROCESSES.names())
-def test_output_scaling_round_trips(name):
+@pytest.mark.parametrize("case", PATHS, ids=[c[0] for c in PATHS])
+def test_output_scaling_round_trips(case):
     """predict ∘ net_from_prediction is the identity (the bridge's x̂0 = x + (t + 0.05)·net)."""
-    p = get_process(name)
+    _, name, opts = case
+    p = get_process(name, **opts)
     t, x0, eps, c, x = _draw(p, seed=3)
     pred = x0 + 0.1
-    net_out = p.net_from_prediction(pred, x, t)
-    np.testing.assert_allclose(p.predict(lambda x_, t_: net_out)(x, t), pred, rtol=1e-5, atol=1e-5)
+    net_out = p.net_from_prediction(t, x, pred)
+    np.testing.assert_allclose(p.predict(lambda t_, x_: net_out)(t, x), pred, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["eps", "score", "x0", "velocity"])
-def test_every_prediction_is_accepted_by_the_diffusions(kind):
-    for name in ("vpsde", "vesde", "ddpm"):
-        assert get_process(name, prediction=kind).prediction == kind
+def test_every_prediction_is_accepted_where_it_is_an_option(kind):
+    from diffcli.registry import options_of
+
+    for name in PROCESSES.names():
+        if "prediction" in options_of(PROCESSES.get(name)):
+            assert get_process(name, prediction=kind).prediction == kind

@@ -32,12 +32,12 @@ def test_interpolate_endpoints_and_midpoint():
     k1, k2 = jax.random.split(KEY)
     x0 = jax.random.normal(k1, (8, 3))
     x1 = jax.random.normal(k2, (8, 3))
-    np.testing.assert_array_equal(p.interpolate(x0, x1, jnp.zeros(8)), x0)
-    np.testing.assert_array_equal(p.interpolate(x0, x1, jnp.ones(8)), x1)
-    np.testing.assert_allclose(p.interpolate(x0, x1, jnp.full(8, 0.25)), 0.75 * x0 + 0.25 * x1, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(p.interpolate(jnp.zeros(8), x0, x1), x0)
+    np.testing.assert_array_equal(p.interpolate(jnp.ones(8), x0, x1), x1)
+    np.testing.assert_allclose(p.interpolate(jnp.full(8, 0.25), x0, x1), 0.75 * x0 + 0.25 * x1, rtol=1e-6, atol=1e-6)
     # per-row times
     t = jnp.linspace(0, 1, 8)
-    np.testing.assert_allclose(p.interpolate(x0, x1, t), (1 - t[:, None]) * x0 + t[:, None] * x1, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(p.interpolate(t, x0, x1), (1 - t[:, None]) * x0 + t[:, None] * x1, rtol=1e-6, atol=1e-6)
 
 
 def _data():
@@ -47,7 +47,7 @@ def _data():
 def test_oracle_velocity_has_zero_loss(rf):
     # With all data at x*, x_t = t·x_noise + (1 − t)·x*, so the target x_noise − x* equals
     # (x_t − x*)/t exactly: the straight-path oracle.
-    def oracle(x, t):
+    def oracle(t, x):
         return (x - X_STAR) / t[:, None]
 
     loss = float(rf.loss(oracle, KEY, _data()))
@@ -57,8 +57,8 @@ def test_oracle_velocity_has_zero_loss(rf):
 def test_zero_field_loss_is_the_second_moment_of_x_noise_minus_x_star(rf):
     # loss = mean over rows and coordinates of (x_noise − x*)²; closed form per source:
     # gaussian E(ε − c)² = 1 + c², uniform on [2, 3]: 1/12 + (2.5 − c)².
-    loss = float(rf.loss(lambda x, t: jnp.zeros_like(x), KEY, _data()))
-    if rf.source.name == "gaussian":
+    loss = float(rf.loss(lambda t, x: jnp.zeros_like(x), KEY, _data()))
+    if rf.source == "gaussian":
         want = np.mean(1 + X_STAR.astype(np.float64) ** 2)
     else:
         want = np.mean(1 / 12 + (2.5 - X_STAR.astype(np.float64)) ** 2)
@@ -67,14 +67,14 @@ def test_zero_field_loss_is_the_second_moment_of_x_noise_minus_x_star(rf):
 
 
 def test_a_wrong_field_is_penalised(rf):
-    oracle = float(rf.loss(lambda x, t: (x - X_STAR) / t[:, None], KEY, _data()))
+    oracle = float(rf.loss(lambda t, x: (x - X_STAR) / t[:, None], KEY, _data()))
     # the oracle with the sign flipped (the field that runs away from the data)
-    wrong = float(rf.loss(lambda x, t: -(x - X_STAR) / t[:, None], KEY, _data()))
+    wrong = float(rf.loss(lambda t, x: -(x - X_STAR) / t[:, None], KEY, _data()))
     assert wrong > 0.1 and wrong > 1e4 * max(oracle, 1e-12)
 
 
 def test_loss_is_deterministic_given_the_key(rf):
-    f = lambda x, t: x * t[:, None]  # noqa: E731
+    f = lambda t, x: x * t[:, None]  # noqa: E731
     a = float(rf.loss(f, KEY, _data()))
     b = float(rf.loss(f, KEY, _data()))
     c = float(rf.loss(f, jax.random.key(1), _data()))
@@ -85,7 +85,7 @@ def test_ode_drift_passes_a_broadcast_time():
     p = get_process("rf")
     seen = {}
 
-    def apply(x, t):
+    def apply(t, x):
         seen["t"] = t
         return 2.0 * x
 

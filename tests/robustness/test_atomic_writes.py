@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from diffcli.runs import write_json, read_json
+from diffcli.runs import read_json, write_json
 from diffcli.training import checkpoint
 
 

@@ -32,7 +32,7 @@ COUNTER = Counter()
 
 
 def counting_apply(params):
-    def f(x, t):
+    def f(t, x):
         jax.debug.callback(COUNTER.bump)
         return params["a"] * x + params["b"] * jnp.sin(params["w"] * t)[:, None]
 
@@ -58,14 +58,14 @@ class OdeBench:
         self._samplers = {}
 
     def sampler(self, solver: str, steps: int | None = None, max_steps: int = 4096):
-        from diffcli.sampling.ode import make_ode_sampler
+        from diffcli.sampling.driver import make_sampler
         from diffcli.sampling.plan import make_plan
 
         key = (solver, steps, max_steps)
         if key not in self._samplers:
-            plan = make_plan(solver, steps, None, None, max_steps=max_steps) if steps else \
+            plan = make_plan(solver, steps, None, None, max_steps=max_steps, grid="uniform") if steps else \
                 make_plan(solver, rtol=1e-3, atol=1e-3, max_steps=max_steps)
-            self._samplers[key] = make_ode_sampler(self.process, counting_apply, plan, N, DIM)
+            self._samplers[key] = make_sampler(self.process, counting_apply, plan, N, (DIM,))
         return self._samplers[key]
 
     def exact(self, a: float, seed: int) -> np.ndarray:

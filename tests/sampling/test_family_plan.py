@@ -1,74 +1,114 @@
 """Choosing a sampler: names, options, labels and whether it fits the model, as one-line errors."""
 
+import dataclasses
+import re
+
 import pytest
+from cases import process_cases
 
+from diffcli.config import SampleConfig
 from diffcli.errors import DiffcliError
-from diffcli.processes import PROCESSES, get_process
-from diffcli.sampling.plan import make_plan
-from diffcli.sampling.samplers import SAMPLERS, accepted, check_fits
-from diffcli.sampling.solvers import ODE_SOLVERS
+from diffcli.processes import get_process
+from diffcli.sampling.plan import SolverPlan, make_plan
+from diffcli.sampling.registry import SAMPLERS, accepted, check_fits, default_solver, option_names
 
-ACCEPTS = {  # what each model accepts, from its capabilities
-    ("rf", "gaussian"): ["dopri5", "euler", "heun", "tsit5"],
-    ("rf", "uniform-square"): ["dopri5", "euler", "heun", "tsit5"],
-    ("vpsde", "gaussian"): ["ddim", "dopri5", "euler", "euler-heun", "euler-maruyama", "heun", "pc", "tsit5"],
-    ("vesde", "gaussian"): ["ddim", "dopri5", "euler", "euler-heun", "euler-maruyama", "heun", "pc", "tsit5"],
-    ("ddpm", "gaussian"): ["ancestral", "ddim", "dopri5", "euler", "euler-heun", "euler-maruyama", "heun", "pc", "tsit5"],
-    ("bridge", "gaussian"): ["bridge", "dopri5", "euler", "heun", "tsit5"],
-    ("bridge", "uniform-square"): ["bridge"],
-}
+CASES = process_cases()  # every registered process under each of its sources
 
 
-def test_every_model_listed():
-    assert {m for m, _ in ACCEPTS} == set(PROCESSES.names())
-
-
-@pytest.mark.parametrize("model,source", list(ACCEPTS), ids=[f"{m}-{s}" for m, s in ACCEPTS])
-def test_accepted_solvers(model, source):
-    p = get_process(model, source=source)
-    assert accepted(p) == ACCEPTS[model, source]
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_a_sampler_fits_exactly_when_the_model_has_what_it_needs(case):
+    _, model, opts = case
+    p = get_process(model, **opts)
+    ok = accepted(p)
+    assert ok == sorted(n for n in SAMPLERS.names() if SAMPLERS.get(n).needs <= p.capabilities)
     for name in SAMPLERS.names():
         plan = make_plan(name, steps=10)
-        if name in ACCEPTS[model, source]:
+        if name in ok:
             check_fits(plan, p)
         else:
             with pytest.raises(DiffcliError) as e:
                 check_fits(plan, p)
             msg = str(e.value)
-            assert "\n" not in msg and f"accepts: {', '.join(ACCEPTS[model, source])}" in msg and repr(name) in msg
+            assert "\n" not in msg and msg.endswith(f"accepts: {', '.join(ok)}") and repr(name) in msg
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_every_sampler_default_works_on_every_model_it_accepts(case):
+    """With no steps, tolerances or options given, each accepted sampler's plan resolves on the
+    model (its own default steps, the default grid), and `sample`'s default solver is accepted."""
+    _, model, opts = case
+    p = get_process(model, **opts)
+    for name in accepted(p):
+        spec = SAMPLERS.get(name)
+        plan = make_plan(name, process=p)
+        assert plan.steps >= 1 and len(spec.times(p, plan)) == plan.steps + 1
+    assert default_solver(p) in accepted(p)
+
+
+def test_what_the_models_accept():
+    """The capabilities behind the reference models' samplers (at least these; new samplers add)."""
+    def ok(model, **o):
+        return set(accepted(get_process(model, **o)))
+
+    assert {"euler", "heun", "tsit5", "dopri5"} <= ok("rf") and not {"ddim", "bridge", "ancestral"} & ok("rf")
+    assert {"euler-maruyama", "euler-heun", "pc", "ddim", "heun"} <= ok("vpsde") and "ancestral" not in ok("vpsde")
+    assert {"ancestral", "ddim"} <= ok("ddpm")
+    assert ok("bridge", source="uniform-square") == {"bridge"}
+    assert {"bridge", "heun"} <= ok("bridge", source="gaussian")
 
 
 def test_the_issue_examples():
-    with pytest.raises(DiffcliError, match=r"solver 'bridge' does not fit model 'vpsde'.*accepts: ddim, "):
+    with pytest.raises(DiffcliError, match=r"solver 'bridge' does not fit model 'vpsde'.*accepts: .*ddim, "):
         make_plan("bridge", process=get_process("vpsde"))
-    with pytest.raises(DiffcliError, match=r"solver 'ddim' does not fit model 'rf'.*accepts: dopri5, euler, heun, tsit5$"):
+    with pytest.raises(DiffcliError, match=r"solver 'ddim' does not fit model 'rf': it needs a forward diffusion SDE"):
         make_plan("ddim", steps=50, process=get_process("rf"))
 
 
-def test_ode_plans_unchanged():
-    assert make_plan("heun").label() == "heun 20 steps"
+def test_one_default_grid():
+    """The plan's grid defaults are the [sample] config's, the only place they are set."""
+    assert (SolverPlan("heun").grid, SolverPlan("heun").grid_power) == (SampleConfig.grid, SampleConfig.grid_power)
+    assert make_plan("heun").label() == f"heun 20 steps power^{SampleConfig.grid_power:g}"
+
+
+def test_labels():
+    assert make_plan("heun", grid="uniform").label() == "heun 20 steps"
     assert make_plan("tsit5", rtol=1e-2, atol=1e-2).label() == "tsit5 adaptive tol 0.01"
+    assert make_plan("tsit5", rtol=1e-2, norm="rms").label(short=True) == "tsit5 tol 0.01 rms"
     assert make_plan("euler", steps=10, grid="power", grid_power=2.0).label() == "euler 10 steps power^2"
-    for name in ODE_SOLVERS.names():
-        assert SAMPLERS.get(name).adaptive == ODE_SOLVERS.get(name).adaptive
-
-
-def test_new_plans():
-    assert make_plan("ddim", steps=50, eta=0.5).label() == "ddim 50 steps eta 0.5"
-    assert make_plan("ddim").label() == "ddim 20 steps eta 0"
-    assert make_plan("pc", snr=0.1, corrector_steps=2).label() == "pc 200 steps snr 0.1 corrector 2"
+    assert make_plan("ddim", steps=50, grid="uniform", options={"eta": 0.5}).label() == "ddim 50 steps eta 0.5"
+    assert make_plan("ddim", grid="uniform").label() == "ddim 20 steps eta 0"
+    assert make_plan("pc", options={"snr": 0.1, "corrector_steps": 2}).label(short=True) == "pc 200 snr 0.1 corrector 2"
     assert make_plan("ancestral").steps == 1000
+    assert make_plan("ancestral", process=get_process("ddpm", timesteps=50)).steps == 50
     assert make_plan("bridge").steps == 200 and make_plan("euler-maruyama").steps == 200
 
 
+@pytest.mark.parametrize("name", SAMPLERS.names())
+def test_every_sampler_refuses_an_option_it_does_not_have(name):
+    with pytest.raises(DiffcliError, match=f"solver '{re.escape(name)}' takes no option --bogus; its options: "):
+        make_plan(name, options={"bogus": 1})
+
+
+@pytest.mark.parametrize("name", [n for n in SAMPLERS.names() if option_names(n)])
+def test_every_option_has_help_and_a_checked_type(name):
+    for f in dataclasses.fields(SAMPLERS.get(name).Options):
+        assert f.metadata.get("help"), f"{name}: option {f.name} has no help"
+        with pytest.raises(DiffcliError, match=f"--{f.name} must be"):
+            make_plan(name, options={f.name: "words"})
+
+
 @pytest.mark.parametrize("kw,match", [
-    ({"solver": "euler", "eta": 0.5}, "--eta applies to solver ddim only"),
-    ({"solver": "ddim", "snr": 0.1}, "--snr applies to solver pc only"),
-    ({"solver": "ddim", "eta": 1.5}, r"--eta must be in \[0, 1\]"),
-    ({"solver": "pc", "snr": 0.0}, "--snr must be > 0"),
-    ({"solver": "pc", "corrector_steps": 0}, "--corrector-steps"),
-    ({"solver": "euler-maruyama", "rtol": 1e-3}, "takes --steps, not tolerances; adaptive solvers: dopri5, heun, tsit5"),
-    ({"solver": "rk9"}, "unknown solver 'rk9'; accepted: ancestral, bridge, ddim"),
+    ({"solver": "euler", "options": {"eta": 0.5}}, r"solver 'euler' takes no option --eta \(--eta is an option of ddim\)"),
+    ({"solver": "ddim", "options": {"snr": 0.1}}, r"--snr is an option of pc\); its options: --eta"),
+    ({"solver": "ddim", "options": {"eta": 1.5}}, r"--eta must be in \[0, 1\]"),
+    ({"solver": "pc", "options": {"snr": 0.0}}, "--snr must be > 0"),
+    ({"solver": "pc", "options": {"snr": float("inf")}}, "--snr must be a finite number"),
+    ({"solver": "pc", "options": {"corrector_steps": 0}}, "--corrector-steps"),
+    ({"solver": "ddim", "options": {"eta": None}}, "--eta needs a value"),
+    ({"solver": "euler-maruyama", "rtol": 1e-3}, "takes --steps, not tolerances; adaptive solvers: .*heun"),
+    ({"solver": "rk9"}, "unknown solver 'rk9'; accepted: ancestral, "),
+    ({"solver": "heun", "grid_power": float("inf")}, "--grid-power must be a finite number > 0"),
+    ({"solver": "heun", "icoeff": float("nan")}, "--icoeff must be a finite number"),
 ])
 def test_bad_plans(kw, match):
     with pytest.raises(DiffcliError, match=match):
@@ -78,7 +118,17 @@ def test_bad_plans(kw, match):
 def test_discrete_chain_has_finitely_many_steps():
     p = get_process("ddpm", timesteps=100)
     make_plan("ancestral", steps=100, process=p)
-    with pytest.raises(DiffcliError, match="has 100 timesteps"):
-        make_plan("ancestral", process=p)  # the default 1000 steps
-    with pytest.raises(DiffcliError, match="at most 100 steps"):
+    make_plan("ancestral", process=p)  # its default: every timestep
+    with pytest.raises(DiffcliError, match="has 100 timesteps, too few for 101 distinct steps; use at most 100 steps"):
         make_plan("ddim", steps=101, process=p)
+
+
+def test_discrete_grid_keeps_every_step_distinct():
+    """Rounded to a T-step chain the grid moves as little as needed: at steps = T it is every
+    timestep, whatever the grid's power."""
+    import numpy as np
+
+    p = get_process("ddpm", timesteps=100)
+    for steps in (100, 99, 10):
+        t = np.asarray(SAMPLERS.get("ancestral").times(p, make_plan("ancestral", steps=steps, grid_power=3.0))) * 100
+        assert np.allclose(t, np.round(t), atol=1e-3) and np.all(np.diff(t) <= -1 + 1e-3) and t[0] == 100 and t[-1] == 0

@@ -12,8 +12,8 @@ from diffcli.sampling.grid import GRIDS
 CASES = [(1, 1.0, 0.0), (7, 1.0, 0.0), (20, 1.0, 0.0), (10, 1.0, 1e-3), (5, 2.5, 0.5)]
 
 
-def grid(name, n, t1, t0, **kw) -> np.ndarray:
-    return np.asarray(GRIDS.get(name)(n, t1, t0, **kw), dtype=np.float64)
+def grid(name, n, t1, t0, power=1.5) -> np.ndarray:
+    return np.asarray(GRIDS.get(name)(n, t1, t0, power=power), dtype=np.float64)
 
 
 ALL = [("uniform", {}), ("power", {"power": 2.0}), ("power", {"power": 1.5}), ("power", {"power": 0.5}),

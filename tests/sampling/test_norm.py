@@ -11,7 +11,7 @@ import pytest
 
 from diffcli.errors import DiffcliError
 from diffcli.processes import get_process
-from diffcli.sampling.ode import make_ode_sampler
+from diffcli.sampling.driver import make_sampler
 from diffcli.sampling.plan import make_plan
 
 N = 64
@@ -19,7 +19,7 @@ N = 64
 
 def apply_fn(rates):
     # dx/dt = rate_i · x per sample: exact x(0) = x(1)·exp(−rate_i); sample 0 is 40× faster.
-    return lambda x, t: rates[:, None] * x
+    return lambda t, x: rates[:, None] * x
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def results():
     out = {}
     for norm in ("rms", "max"):
         plan = replace(make_plan("tsit5", rtol=1e-3, atol=1e-3), norm=norm)
-        res = make_ode_sampler(proc, apply_fn, plan, N, 2)(rates, 0)
+        res = make_sampler(proc, apply_fn, plan, N, (2,))(rates, 0)
         x1 = np.asarray(proc.prior_sample(__import__("jax").random.key(0), (N, 2)))
         exact = x1 * np.exp(-np.asarray(rates))[:, None]
         out[norm] = (res, np.abs(res.samples - exact).max(axis=1))

@@ -7,36 +7,26 @@ in the asymptotic regime and far above float32 roundoff (~1e-7).
 
 from __future__ import annotations
 
+import diffrax
 import numpy as np
 import pytest
+from cases import STEPS_BY_ORDER, ode_solvers, order_of
 
 from diffcli.errors import SolverError
-from diffcli.sampling.solvers import ODE_SOLVERS
+from diffcli.sampling.registry import SAMPLERS
 
-# solver -> (a, step counts); the step counts are the ones test_nfe.py compiles too
-CONVERGENCE = {
-    "euler": (1.0, [10, 20, 40]),
-    "heun": (1.0, [5, 10, 20]),
-    "tsit5": (4.0, [3, 5, 10]),
-    "dopri5": (4.0, [3, 5, 10]),
-}
-ADAPTIVE = [s for s in ODE_SOLVERS.names() if ODE_SOLVERS.get(s).adaptive]
+ODE_SOLVERS = ode_solvers()
+ADAPTIVE = [s for s in ODE_SOLVERS if SAMPLERS.get(s).adaptive]
 
 
 def rel_error(solve) -> float:
     return float(np.abs(solve.result.samples - solve.exact).max() / np.abs(solve.exact).max())
 
 
-def test_every_solver_has_convergence_parameters():
-    assert set(ODE_SOLVERS.names()) <= set(CONVERGENCE)
-
-
-@pytest.mark.parametrize("solver", sorted(CONVERGENCE))
+@pytest.mark.parametrize("solver", ODE_SOLVERS)
 def test_convergence_slope_matches_the_order(ode_bench, solver):
-    if solver not in ODE_SOLVERS:
-        pytest.skip(f"{solver} is not registered")
-    order = ODE_SOLVERS.get(solver).order
-    a, steps = CONVERGENCE[solver]
+    order = order_of(solver)
+    a, steps = STEPS_BY_ORDER[order]
     errs = [rel_error(ode_bench.solve(solver, n, a=a)) for n in steps]
     assert all(1e-6 < e < 0.1 for e in errs), errs  # the float32-safe band the test relies on
     slope = -np.polyfit(np.log(steps), np.log(errs), 1)[0]
@@ -48,29 +38,36 @@ def test_convergence_slope_matches_the_order(ode_bench, solver):
         assert order - 1 <= slope < order + 2.5, (slope, errs)
 
 
-@pytest.mark.parametrize("solver", sorted(CONVERGENCE))
+@pytest.mark.parametrize("solver", ODE_SOLVERS)
 def test_fixed_steps_follow_the_exact_flow(ode_bench, solver):
-    if solver not in ODE_SOLVERS:
-        pytest.skip(f"{solver} is not registered")
-    a, steps = CONVERGENCE[solver]
+    a, steps = STEPS_BY_ORDER[order_of(solver)]
     s = ode_bench.solve(solver, steps[-1], a=a, seed=1)  # another seed: another prior draw, same program
     assert s.result.samples.shape == (16, 2)
     assert rel_error(s) < 0.05
 
 
-def test_orders_are_as_documented():
-    want = {"euler": 1, "heun": 2, "tsit5": 5, "dopri5": 5}
-    for name in ODE_SOLVERS.names():
+def test_facts_come_from_diffrax():
+    """Order, adaptivity and evaluations per step are read off the diffrax solver (the NFE tests
+    then check the evaluations against a counting network)."""
+    want = {"euler": (1, False, 1, 0), "heun": (2, True, 2, 0), "tsit5": (5, True, 6, 1), "dopri5": (5, True, 6, 1)}
+    for name in ODE_SOLVERS:
+        spec = SAMPLERS.get(name)
+        assert spec.order == spec.solver().order(None)
+        assert spec.adaptive == isinstance(spec.solver(), diffrax.AbstractAdaptiveSolver)
         if name in want:
-            assert ODE_SOLVERS.get(name).order == want[name]
+            assert (spec.order, spec.adaptive, spec.evals_per_step, spec.initial_evals) == want[name]
 
 
 @pytest.mark.parametrize("solver", ADAPTIVE)
-def test_adaptive_at_tol_1e_6_is_accurate_to_1e_5(ode_bench, solver):
+def test_adaptive_error_is_within_a_few_tolerances(ode_bench, solver):
+    """At rtol = atol = 1e-6 every coordinate's global error is within 3·(atol + rtol·|x|), the
+    tolerance in its own mixed sense: on the growing solution (a = −1, |x| up to 6) a
+    low-order pair takes more steps and accumulates more (Bosh3: 1.9e-6 relative)."""
+    tol = 1e-6
     for a in (1.0, -1.0):
-        s = ode_bench.solve(solver, tol=1e-6, a=a)
-        err = float(np.abs(s.result.samples - s.exact).max())
-        assert err < 1e-5, (a, err)
+        s = ode_bench.solve(solver, tol=tol, a=a)
+        ratio = np.abs(s.result.samples - s.exact) / (tol * (1 + np.abs(s.exact)))
+        assert ratio.max() < 3, (a, float(ratio.max()))
         assert s.result.rejected + s.result.accepted == s.result.steps
 
 

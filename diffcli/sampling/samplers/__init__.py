@@ -1,0 +1,1 @@
+"""One file per sampler, each registering itself in SAMPLERS (sampling/registry.py)."""

@@ -1,0 +1,63 @@
+"""Scores of samples against fresh data, and the data's own floor, for any selected metrics.
+
+Samples of seed s are scored against n fresh data points drawn with fold_in(key(s),
+REFERENCE_SALT), independent of the sampler's noise. The floor is what two independent n-point
+draws of the data score against each other (the second draw with FLOOR_SALT), over several
+pairs: no model can be expected to do better than its data's own sampling noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from diffcli.metrics import DEFAULT_METRICS, evaluate
+
+REFERENCE_SALT = 0x5EED
+FLOOR_SALT = 0xF100
+
+
+def reference_data(dataset, n: int, seed: int):
+    """Fresh data to score samples of `seed` against, independent of the sampler's noise."""
+    return dataset.sample(jax.random.fold_in(jax.random.key(seed), REFERENCE_SALT), n)
+
+
+@dataclass(frozen=True)
+class Floor:
+    """Mean and standard deviation (over the pairs, ddof = 0) of each metric between independent data draws."""
+
+    mean: dict[str, float]
+    sd: dict[str, float]
+    pairs: int
+
+    def flat(self) -> dict[str, float]:
+        """{'cd': mean, 'cd_sd': sd, …, 'pairs': k}: the layout of bench.json and the sample JSON."""
+        out: dict[str, float] = {}
+        for k in self.mean:
+            out[k], out[f"{k}_sd"] = self.mean[k], self.sd[k]
+        return out | {"pairs": self.pairs}
+
+
+def score(dataset, samples, seed: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
+    """{metric: value} of samples (n, *shape) against fresh data of the seed."""
+    return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics)
+
+
+def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS) -> Floor:
+    """Each metric between two independent n-point data draws, over `pairs` pairs of draws."""
+    metrics = tuple(metrics)
+    values: dict[str, list[float]] = {m: [] for m in metrics}
+    for s in range(pairs):
+        a = reference_data(dataset, n, s)
+        b = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n)
+        for k, v in evaluate(a, b, metrics).items():
+            values[k].append(v)
+    return Floor({k: float(np.mean(v)) for k, v in values.items()}, {k: spread(v) for k, v in values.items()}, pairs)
+
+
+def spread(values) -> float:
+    """The standard deviation of the values over seeds or pairs (ddof = 0)."""
+    return float(np.std(values))
