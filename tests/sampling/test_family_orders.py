@@ -3,14 +3,17 @@ Gaussian paths.
 
 With the closed-form Gaussian network the probability-flow ODE has an exact solution
 (processes/oracle.py flow_map), so the global error at the sampler's end is known. The fitted
-slope of log(error) against log(step size) must be the sampler's stated order: 1 and 2 within
-0.1, and at least order − 1 for the higher orders. An exponential integrator (a step sampler
-working in λ = log(α/σ)) started where α = 0 (rectified flow and the bridge at t = 1, λ = −∞)
-takes steps of O(1) in λ near the start whatever the grid's h, and converges as h^p·log(1/h)
-there (measured: DPM-Solver++(2M) on rf, error/(h²·log(1/h)) → 2.46 from 256 to 2048 steps);
-its slope is fitted to error/log(1/h). Run in float64, so rounding stays far below
-the errors measured. Processes with a discrete chain (capability "timesteps") are left out: their
-β(t) is piecewise constant, so the field has kinks at every timestep and no solver keeps its order.
+slope of log(error) against log(step size) must reach the sampler's stated order: within 0.1 of
+it for orders 1 and 2, and at least order − 1 for the higher orders (whose error leaves the
+asymptotic range quickly). Higher is no failure: on these linear fields a method can beat its
+order (the explicit midpoint rule converges at order 3 on the Gaussian bridge's field).
+An exponential integrator (a step sampler working in λ = log(α/σ)) started where α = 0
+(rectified flow and the bridge at t = 1, λ = −∞) takes steps of O(1) in λ near the start
+whatever the grid's h, and converges as h^p·log(1/h) there (measured: DPM-Solver++(2M) on rf,
+error/(h²·log(1/h)) → 2.46 from 256 to 2048 steps); its slope is fitted to error/log(1/h).
+Run in float64, so rounding stays far below the errors measured. Processes with a discrete
+chain (capability "timesteps") are left out: their β(t) is piecewise constant, so the field has
+kinks at every timestep and no solver keeps its order.
 
 The diffrax ODE solvers are checked with a constant step size given as an argument (one
 compiled program per solver and process; test_fixed_steps_are_the_sampler checks that this is
@@ -48,7 +51,7 @@ STEP_CASES = [(s, c) for s in SAMPLERS.names() if s not in ODE and order_of(s) i
 def check_slope(label, steps, errors, order):
     slope = np.polyfit(np.log(1.0 / np.asarray(steps)), np.log(errors), 1)[0]
     if order <= 2:
-        assert abs(slope - order) < 0.1, f"{label}: errors {errors}, order {slope:.2f}"
+        assert slope > order - 0.1, f"{label}: errors {errors}, order {slope:.2f}"
     else:
         assert slope >= order - 1, f"{label}: errors {errors}, order {slope:.2f}"
 
