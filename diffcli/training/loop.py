@@ -19,7 +19,7 @@ from diffcli.runs import write_json, write_text
 from diffcli.training import checkpoint
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
-from diffcli.training.step import make_train_chunk
+from diffcli.training.step import compile_train_chunk
 
 
 class NonFiniteLoss(DiffcliError):
@@ -76,9 +76,8 @@ def train(
             step0 = int(state.step)
             n = min(cfg.chunk, cfg.steps - step0)
             if n not in chunks:
-                chunks[n] = make_train_chunk(setup, n)
                 t = time.perf_counter()
-                chunks[n] = chunks[n].lower(state).compile()
+                chunks[n] = compile_train_chunk(setup, n, state)
                 compile_s += time.perf_counter() - t
             t = time.perf_counter()
             new_state, losses = chunks[n](state)
