@@ -25,14 +25,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diffcli.errors import DiffcliError
 from diffcli.registry import Registry
 
-if TYPE_CHECKING:
-    from diffcli.sampling.driver import Context, Solve
-    from diffcli.sampling.plan import SolverPlan
+# The types the methods below meet (not imported: they import this module):
+# plan: sampling/plan.py SolverPlan; ctx: sampling/driver.py Context; a solve returns driver.Solve.
+SolverPlan = Context = Solve = Any
 
 # What each capability gives a sampler, for error messages.
 NEEDS = {

@@ -95,3 +95,18 @@ def test_overwrite_that_fails_puts_the_old_run_back(tiny_run, tmp_path, cli_env,
     assert r.returncode == 3, r.stderr  # the new training diverged
     assert (tmp_path / "runs" / "keep" / "checkpoint.safetensors").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["keep"]
+
+
+def test_plot_picks_a_solver_the_model_accepts(tiny_cfg, tmp_path):
+    """A bridge with the uniform-square source has only its exact posterior steps; plot uses them
+    (it used to ask for heun and fail)."""
+    from dataclasses import replace
+
+    from diffcli.plot import plot_run
+    from diffcli.training.api import train_run
+
+    cfg = replace(tiny_cfg, model=type(tiny_cfg.model)(process="bridge", options={"source": "uniform-square"}),
+                  train=replace(tiny_cfg.train, steps=10))
+    run_dir, _ = train_run(cfg, tmp_path / "runs", "bridge")
+    made, missing = plot_run(run_dir)
+    assert {p.name for p in made} >= {"samples.png", "trajectories.png", "flow.gif"}
