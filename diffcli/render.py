@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 # Piped or logged output (CI, `| tee`) gets wide lines instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 120)
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 

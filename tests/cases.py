@@ -35,6 +35,12 @@ def order_of(solver: str) -> int | None:
 
 
 # (a, fixed step counts) for the linear field v = a·x, by the solver's order: every error then
-# lies between ~1e-2 and ~1e-5 (relative), asymptotic and far above float32 roundoff.
+# lies between ~1e-2 and ~1e-5 (relative), asymptotic and far above float32 roundoff. Orders
+# above 5 fall below float32's resolution within three steps; they get the last entry.
 STEPS_BY_ORDER = {1: (1.0, [10, 20, 40]), 2: (1.0, [5, 10, 20]), 3: (2.0, [4, 8, 16]), 4: (4.0, [3, 5, 10]),
                   5: (4.0, [3, 5, 10])}
+FLOAT32_MAX_ORDER = 5
+
+
+def float32_steps(order: int) -> tuple[float, list[int]]:
+    return STEPS_BY_ORDER[min(order, FLOAT32_MAX_ORDER)]

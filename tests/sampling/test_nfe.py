@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from cases import STEPS_BY_ORDER, ode_solvers, order_of
+from cases import float32_steps, ode_solvers, order_of
 
 from diffcli.sampling.registry import SAMPLERS
 
 ODE_SOLVERS = ode_solvers()
-FIXED = [(s, n) for s in ODE_SOLVERS for n in STEPS_BY_ORDER[order_of(s)][1]]
+FIXED = [(s, n) for s in ODE_SOLVERS for n in float32_steps(order_of(s))[1]]
 ADAPTIVE = [s for s in ODE_SOLVERS if SAMPLERS.get(s).adaptive]
 TOLS = [1e-1, 1e-2, 1e-3, 1e-4]
 FORCED = {"a": 1.0, "b": 3.0, "w": 30.0}  # an oscillating forcing makes the controller reject steps

@@ -10,7 +10,7 @@ from __future__ import annotations
 import diffrax
 import numpy as np
 import pytest
-from cases import STEPS_BY_ORDER, ode_solvers, order_of
+from cases import FLOAT32_MAX_ORDER, float32_steps, ode_solvers, order_of
 
 from diffcli.errors import SolverError
 from diffcli.sampling.registry import SAMPLERS
@@ -26,7 +26,9 @@ def rel_error(solve) -> float:
 @pytest.mark.parametrize("solver", ODE_SOLVERS)
 def test_convergence_slope_matches_the_order(ode_bench, solver):
     order = order_of(solver)
-    a, steps = STEPS_BY_ORDER[order]
+    if order > FLOAT32_MAX_ORDER:
+        pytest.skip(f"order {order} is beyond float32's resolution here; test_family_orders measures it in float64")
+    a, steps = float32_steps(order)
     errs = [rel_error(ode_bench.solve(solver, n, a=a)) for n in steps]
     assert all(1e-6 < e < 0.1 for e in errs), errs  # the float32-safe band the test relies on
     slope = -np.polyfit(np.log(steps), np.log(errs), 1)[0]
@@ -40,7 +42,7 @@ def test_convergence_slope_matches_the_order(ode_bench, solver):
 
 @pytest.mark.parametrize("solver", ODE_SOLVERS)
 def test_fixed_steps_follow_the_exact_flow(ode_bench, solver):
-    a, steps = STEPS_BY_ORDER[order_of(solver)]
+    a, steps = float32_steps(order_of(solver))
     s = ode_bench.solve(solver, steps[-1], a=a, seed=1)  # another seed: another prior draw, same program
     assert s.result.samples.shape == (16, 2)
     assert rel_error(s) < 0.05
