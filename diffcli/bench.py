@@ -45,6 +45,7 @@ class BenchRow:
     ms_per_call: float  # median over seeds
     ms_per_nfe: float
     compile_s: float
+    variant: str = ""  # the solver's options as in labels ("eta 0.5"; "" when it has none)
 
     def flat(self) -> dict[str, Any]:
         """One flat record: the metrics as `name`, `name_sd` columns after the NFE ones."""
@@ -106,7 +107,8 @@ def run_bench(
         nfes = [r.nfe for r in results]
         secs = [r.seconds for r in results]
         row = BenchRow(
-            label=plan.label(), name=plan.label(short=True), solver=plan.solver, steps=plan.steps, tol=plan.rtol,
+            label=plan.label(), name=plan.label(short=True), solver=plan.solver,
+            variant=plan.options.label().strip(), steps=plan.steps, tol=plan.rtol,
             nfe=float(np.mean(nfes)), nfe_min=min(nfes), nfe_max=max(nfes),
             scores={m: float(np.mean([s[m] for s in scored])) for m in metrics},
             sds={m: spread([s[m] for s in scored]) for m in metrics},
@@ -135,17 +137,26 @@ def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) ->
 def bench_run(run, solvers: list[str], steps: list[int], tols: list[float], seeds: int, n: int,
               use_ema: bool | None = None, on_row=None, options: dict[str, list] | None = None,
               metrics: Iterable[str] = DEFAULT_METRICS, **plan_kw):
-    """Load a run, bench every setting, write bench.json/bench.csv; returns (run_dir, rows, floor)."""
+    """Load a run, bench every setting, write bench.json/bench.csv; returns (run_dir, rows, floor).
+    plan_kw: the grid (default: the run's [sample] config) and the adaptive controller."""
     from diffcli.training.restore import load_run
 
+    return bench_loaded(*load_run(run), solvers, steps, tols, seeds, n, use_ema, on_row, options, metrics, **plan_kw)
+
+
+def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[str], steps: list[int],
+                 tols: list[float], seeds: int, n: int, use_ema: bool | None = None, on_row=None,
+                 options: dict[str, list] | None = None, metrics: Iterable[str] = DEFAULT_METRICS, **plan_kw):
+    """bench_run for a run already loaded (training/restore.py load_run)."""
     if seeds <= 0 or n <= 0:
         raise DiffcliError(f"--seeds and --n must be positive integers, got {seeds} and {n}")
     metrics = check_names(metrics)
+    plan_kw = {"grid": setup.cfg.sample.grid, "grid_power": setup.cfg.sample.grid_power} | \
+        {k: v for k, v in plan_kw.items() if v is not None}
     plan_list = plans(solvers, steps, tols, options, **plan_kw)  # checks every name and number first
     if not plan_list:
         raise DiffcliError(f"nothing to bench for solvers {', '.join(solvers)}: give --steps for fixed-step "
                            "solvers or --tols for adaptive ones")
-    run_dir, setup, state = load_run(run)
     for p in plan_list:  # a solver that does not fit the model fails before anything runs
         check_fits(p, setup.process)
     rows, floor = run_bench(setup, state, plan_list, seeds, n, use_ema, on_row, metrics)

@@ -9,18 +9,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
-from diffcli.registry import options_of, summary
+from diffcli.registry import summary
 
 KINDS = ("models", "solvers", "metrics", "data", "networks", "grids")
 
 
-def _options(entry, skip=()) -> str:
-    out = []
-    for name, o in options_of(entry).items():
-        if name in skip:
-            continue
-        out.append(name if o.required else f"{name}={o.default!r}")
-    return ", ".join(out) or "—"
+def _options(registry, name: str) -> str:
+    return ", ".join(k if o.required else f"{k}={o.default!r}" for k, o in registry.options(name).items()) or "—"
 
 
 def rows(kind: str) -> tuple[list[str], list[list[str]]]:
@@ -32,7 +27,8 @@ def rows(kind: str) -> tuple[list[str], list[list[str]]]:
         for n in PROCESSES.names():
             entry = PROCESSES.get(n)
             p = entry()
-            out.append([n, ", ".join(sorted(p.capabilities)), f"[{p.t0:g}, {p.t1:g}]", _options(entry), summary(entry)])
+            out.append([n, ", ".join(sorted(p.capabilities)), f"[{p.t0:g}, {p.t1:g}]", _options(PROCESSES, n),
+                        summary(entry)])
         return ["model", "capabilities", "interval", "options (defaults)", "what"], out
     if kind == "solvers":
         from diffcli.sampling.plan import make_plan
@@ -58,12 +54,12 @@ def rows(kind: str) -> tuple[list[str], list[list[str]]]:
         from diffcli.data import DATASETS
 
         return ["data set", "options (defaults)", "what"], [
-            [n, _options(DATASETS.get(n)), summary(DATASETS.get(n))] for n in DATASETS.names()]
+            [n, _options(DATASETS, n), summary(DATASETS.get(n))] for n in DATASETS.names()]
     if kind == "networks":
         from diffcli.nn.base import NETWORKS
 
         return ["network", "options (defaults)", "what"], [
-            [n, _options(NETWORKS.get(n), skip=("shape", "rngs")), summary(NETWORKS.get(n))] for n in NETWORKS.names()]
+            [n, _options(NETWORKS, n), summary(NETWORKS.get(n))] for n in NETWORKS.names()]
     if kind == "grids":
         from diffcli.sampling.grid import GRIDS
 

@@ -42,6 +42,11 @@ NORM_HELP = ("adaptive error norm over the batch: max = the worst sample's RMS e
              "tolerance), rms = the RMS over all numbers (diffrax's default; loose tolerances then fail near the data)")
 
 
+def _check_run(run: str) -> None:
+    if run.startswith("--"):
+        raise DiffcliError(f"the run comes before a solver's options: diffcli sample RUN {run} VALUE, not {run} VALUE RUN")
+
+
 def _solver_options(args: list[str], lists: bool = False) -> dict:
     """The `--name value` (or `--name=value`) pairs left after a command's own options: the chosen
     solver's options. Values are read as TOML (0.5, 2, true); with `lists`, comma-separated."""
@@ -161,15 +166,19 @@ def sample(
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
     if seed < 0 or trajectories < 0 or max_steps <= 0:
         raise DiffcliError("--seed and --trajectories must be >= 0 and --max-steps > 0")
+    _check_run(run)
     metric_list = _split(metrics, str, "metrics")
-    plan = _plan_for(run, solver, steps, rtol, atol, grid, grid_power, options=_solver_options(ctx.args),
-                     pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, norm=norm)
+    options = _solver_options(ctx.args)
     _start_jax()
     from diffcli.render import console, kv_table, scores_items
-    from diffcli.sampling.api import sample_run
+    from diffcli.sampling.api import plan_for, sample_loaded
+    from diffcli.training.restore import load_run
 
-    run_dir, sc, floor, path, compiles = sample_run(run, plan, n, seed, trajectories, use_ema=False if raw else None,
-                                                    metrics=metric_list)
+    run_dir, setup, state = load_run(run)
+    plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, options=options,
+                    pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, norm=norm)
+    run_dir, sc, floor, path, compiles = sample_loaded(run_dir, setup, state, plan, n, seed, trajectories,
+                                                       use_ema=False if raw else None, metrics=metric_list)
     r = sc.result
     console.print(kv_table(f"{plan.label()} · {run_dir}", {
         "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
@@ -178,25 +187,6 @@ def sample(
         "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
         "samples": str(path),
     }))
-
-
-def _plan_for(run, solver, steps, rtol, atol, grid, grid_power, **kw):
-    """Resolve the solver plan for a run: the grid defaults come from its [sample] config, the
-    solver defaults to its model's own (heun where it has an ODE), and the solver must fit it."""
-    from diffcli import config as C
-    from diffcli.processes import PROCESSES
-    from diffcli.runs import open_run
-    from diffcli.sampling.grid import GRIDS
-    from diffcli.sampling.plan import make_plan
-    from diffcli.sampling.registry import default_solver
-    from diffcli.training.restore import _legacy
-
-    cfg = _legacy(C.load(open_run(run) / "config.toml"))
-    process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
-    grid = cfg.sample.grid if grid is None else grid
-    GRIDS.get(grid)
-    return make_plan(solver or default_solver(process), steps, rtol, atol, grid=grid, process=process,
-                     grid_power=cfg.sample.grid_power if grid_power is None else grid_power, **kw)
 
 
 @app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS + " In a bench an option may list several values "
@@ -220,10 +210,16 @@ def bench(
     step_list = _split(steps, int, "steps") if steps.strip() else []
     tol_list = _split(tols, float, "tols") if tols.strip() else []
     metric_list = _split(metrics, str, "metrics")
-    probe = _plan_for(run, None, 1, None, None, grid, grid_power, norm=norm)  # resolves grid and norm
+    _check_run(run)
+    options = _solver_options(ctx.args, lists=True)
     _start_jax()
-    from diffcli.bench import bench_run
+    from diffcli.bench import bench_loaded
     from diffcli.render import bench_table, console
+    from diffcli.training.restore import load_run
+
+    loaded = load_run(run)
+    grid = loaded[1].cfg.sample.grid if grid is None else grid
+    grid_power = loaded[1].cfg.sample.grid_power if grid_power is None else grid_power
 
     with console.status("bench") as status:
         def on_row(r):
@@ -231,13 +227,12 @@ def bench(
             status.update(f"bench: {r.label}: NFE {r.nfe:.0f}, {shown}")
             console.print(f"  {r.label:<30} NFE {r.nfe:6.1f}  {shown}  {r.ms_per_call:7.1f} ms", highlight=False)
 
-        run_dir, rows, floor = bench_run(run, solver_list, step_list, tol_list, seeds, n,
-                                         use_ema=False if raw else None, on_row=on_row,
-                                         options=_solver_options(ctx.args, lists=True), metrics=metric_list,
-                                         grid=probe.grid, grid_power=probe.grid_power, norm=norm)
-    grid = probe.grid + (f"^{probe.grid_power:g}" if probe.grid == "power" else "")
+        run_dir, rows, floor = bench_loaded(*loaded, solver_list, step_list, tol_list, seeds, n,
+                                            use_ema=False if raw else None, on_row=on_row, options=options,
+                                            metrics=metric_list, grid=grid, grid_power=grid_power, norm=norm)
+    shown = grid + (f"^{grid_power:g}" if grid == "power" else "")
     console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd · "
-                                           f"fixed steps on the {grid} time grid"))
+                                           f"fixed steps on the {shown} time grid"))
     console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
 
 

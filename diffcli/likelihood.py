@@ -1,7 +1,7 @@
 """Negative log-likelihood of data through the probability-flow ODE (Chen et al. 2018;
 Grathwohl et al. 2019; Song et al. 2021, appendix D).
 
-Along the ODE dx/dt = v(x, t), d log p_t(x_t)/dt = −∇·v(x_t, t) (the instantaneous change of
+Along the ODE dx/dt = v(t, x), d log p_t(x_t)/dt = −∇·v(x_t, t) (the instantaneous change of
 variables), so integrating from the data end t0 to the prior end t1
 
     log p_t0(x) = log π(x_t1) + ∫_{t0}^{t1} ∇·v(x_t, t) dt,
@@ -107,7 +107,8 @@ def make_nll(process, apply_fn: Callable[[Any], Callable], n: int, shape, *, exa
             raise DiffcliError(f"likelihood data must have shape {(n, *shape)}, got {tuple(x.shape)}")
         args = (params, x, jax.random.key(seed), jnp.asarray(rtol, x.dtype), jnp.asarray(atol, x.dtype))
         sol, seconds = program(*args)
-        check_solve(f"likelihood solve ({SOLVER}, tol {rtol:g}/{atol:g})", sol.ok, sol.limit, sol.x, max_steps)
+        check_solve(f"likelihood solve ({SOLVER}, tol {rtol:g}/{atol:g})", sol.ok, sol.limit, sol.x, max_steps,
+                    "loosen --rtol/--atol")
         per = np.asarray(sol.x, np.float64)
         steps = int(sol.steps)
         return NLLResult(

@@ -218,8 +218,9 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
     names = b.get("meta", {}).get("metrics") or ["cd", "mmd2"]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     groups: dict[str, list] = {}
-    for r in rows:
-        groups.setdefault(r["solver"] + (" adaptive" if r["steps"] is None else ""), []).append(r)
+    for r in rows:  # one line per solver setting: its options and fixed steps or adaptive
+        name = " ".join(x for x in (r["solver"], r.get("variant", ""), "adaptive" if r["steps"] is None else "") if x)
+        groups.setdefault(name, []).append(r)
     for ax, key in zip(axes[0], names):
         name = METRICS.get(key).label if key in METRICS else key
         for label, rs in groups.items():

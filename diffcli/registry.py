@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import math
 import pkgutil
 import types
 import typing
@@ -34,13 +35,16 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """name -> entry. `package`: the package whose modules hold the entries (imported on first use)."""
+    """name -> entry. `package`: the package whose modules hold the entries (imported on first
+    use). `inputs`: parameters every entry takes from its caller, not from the user (a network's
+    data `shape` and `rngs`): they are not options."""
 
-    def __init__(self, kind: str, package: str | None = None):
+    def __init__(self, kind: str, package: str | None = None, inputs: tuple[str, ...] = ()):
         self.kind = kind
         self.package = package
+        self.inputs = inputs
         self._entries: dict[str, T] = {}
-        self._loaded = package is None
+        self._state = "loaded" if package is None else "new"
 
     def register(self, name: str) -> Callable[[T], T]:
         def deco(obj: T) -> T:
@@ -52,13 +56,18 @@ class Registry(Generic[T]):
         return deco
 
     def _load(self) -> None:
-        if self._loaded:
+        if self._state != "new":  # loaded, or loading (an entry's module asking during its import)
             return
-        self._loaded = True  # set first: the modules imported below call register()
-        pkg = importlib.import_module(self.package)
-        for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-            if not m.name.startswith("_"):
-                importlib.import_module(f"{self.package}.{m.name}")
+        self._state = "loading"
+        try:
+            pkg = importlib.import_module(self.package)
+            for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+                if not m.name.startswith("_"):
+                    importlib.import_module(f"{self.package}.{m.name}")
+        except BaseException:
+            self._state = "new"  # a module that fails to import fails every call, never a partial registry
+            raise
+        self._state = "loaded"
 
     def get(self, name: str) -> T:
         self._load()
@@ -77,20 +86,22 @@ class Registry(Generic[T]):
 
     # -- entries whose keyword parameters are their options ------------------------------------
     def options(self, name: str) -> dict[str, Option]:
-        return options_of(self.get(name))
+        """The user's options of entry `name` (its parameters but the registry's inputs)."""
+        return {k: o for k, o in options_of(self.get(name)).items() if k not in self.inputs}
 
     def resolve(self, name: str, given: dict[str, Any], where: str = "", skip: Iterable[str] = ()) -> dict[str, Any]:
         """Every option of entry `name`: `given` checked, the rest at their defaults (those whose
         default is None, meaning "the entry decides", are left out)."""
-        entry = self.get(name)
+        entry, skip = self.get(name), (*self.inputs, *skip)
         checked = check_options(entry, given, f"{self.kind} {name!r}", where, skip)
         return {k: v for k, v in resolved_options(entry, checked, skip).items() if v is not None}
 
     def build(self, name: str, given: dict[str, Any], where: str = "", **fixed) -> Any:
         """Call entry `name` with the user's options `given` (checked against its signature) and
-        the caller's `fixed` arguments (not options: e.g. a network's data shape)."""
+        the caller's `fixed` arguments (the registry's inputs, or an option the caller sets)."""
         entry = self.get(name)
-        return entry(**check_options(entry, given, f"{self.kind} {name!r}", where, skip=fixed), **fixed)
+        skip = (*self.inputs, *fixed)
+        return entry(**check_options(entry, given, f"{self.kind} {name!r}", where, skip=skip), **fixed)
 
 
 @dataclass(frozen=True)
@@ -190,12 +201,23 @@ def type_ok(value: Any, tp: Any) -> bool:
 
 
 def coerce(value: Any, tp: Any, name: str) -> Any:
-    """value checked against tp; an int where a float is wanted becomes that float."""
+    """value checked against tp; an int where a float is wanted becomes that float. No option
+    takes NaN or an infinity (anywhere in a list either): each is an error naming the option."""
     if not type_ok(value, tp):
         raise DiffcliError(f"{name} must be {type_name(tp)}, got {type(value).__name__} {value!r}")
+    if not _all_finite(value):
+        raise DiffcliError(f"{name} must be finite, got {value!r}")
     if isinstance(value, int) and not isinstance(value, bool) and _wants_float(tp):
         return float(value)
     return value
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    return True
 
 
 def _wants_float(tp: Any) -> bool:

@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases import process_cases
 
+from cases import process_cases
 from diffcli.errors import DiffcliError
 from diffcli.likelihood import make_nll, nll
 from diffcli.processes import get_process

@@ -66,14 +66,24 @@ def column_tiles(y: np.ndarray, cols: int = COLS) -> jax.Array:
     return jax.device_put(np.ascontiguousarray(padded.reshape(t, c, d).transpose(0, 2, 1)))
 
 
+UNROLL_MAX_DIM = 16  # up to this many coordinates the differences are summed one by one
+
+
 def tile_sq_dists(x: jax.Array, tile: jax.Array) -> jax.Array:
     """Squared Euclidean distances, x (B, d) and tile (d, c) -> (B, c).
 
-    Direct differences rather than |x|^2 + |y|^2 - 2 x.y: no cancellation, so coincident points
-    give exactly 0. The sum over d is unrolled because XLA fuses the unrolled form into a single
-    loop, where a broadcast (B, c, d) difference runs ~100x slower on CPU.
+    For few coordinates, direct differences rather than |x|^2 + |y|^2 - 2 x.y: no cancellation, so
+    coincident points give exactly 0. The sum over d is unrolled because XLA fuses the unrolled
+    form into a single loop, where a broadcast (B, c, d) difference runs ~100x slower on CPU. Above
+    UNROLL_MAX_DIM coordinates (images) unrolling would make the program grow with d, so the
+    matrix-product form is used, clamped at 0 (padding columns at +inf stay +inf).
     """
-    return sum(jnp.square(x[:, k, None] - tile[k][None, :]) for k in range(x.shape[1]))
+    if x.shape[1] <= UNROLL_MAX_DIM:
+        return sum(jnp.square(x[:, k, None] - tile[k][None, :]) for k in range(x.shape[1]))
+    finite = jnp.isfinite(tile[0])[None, :]
+    y = jnp.where(jnp.isfinite(tile), tile, 0.0)
+    d2 = jnp.sum(x**2, 1)[:, None] + jnp.sum(y**2, 0)[None, :] - 2.0 * (x @ y)
+    return jnp.where(finite, jnp.maximum(d2, 0.0), jnp.inf)
 
 
 def fold_tiles(

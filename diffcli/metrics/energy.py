@@ -2,8 +2,8 @@
 
     E(a, b) = 2·mean_ij |a_i − b_j| − mean_ii' |a_i − a_i'| − mean_jj' |b_j − b_j'|,
 
-the squared distance between the two distributions' embeddings under the Euclidean-distance
-kernel: ≥ 0, and 0 only for equal distributions. Computed in row blocks like MMD², each mean
+twice the MMD² under the distance-induced kernel k(x, y) = |x| + |y| − |x − y| (Sejdinovic et
+al. 2013): ≥ 0, and 0 only for equal distributions. Computed in row blocks like MMD², each mean
 accumulated in float64 on the host, so memory stays bounded for large sets.
 """
 

@@ -17,7 +17,7 @@ from flax import nnx
 from diffcli.errors import DiffcliError, choice_error
 from diffcli.registry import Registry
 
-NETWORKS: Registry[Callable[..., nnx.Module]] = Registry("network", package="diffcli.nn")
+NETWORKS: Registry[Callable[..., nnx.Module]] = Registry("network", package="diffcli.nn", inputs=("shape", "rngs"))
 
 ACTIVATIONS = {
     "gelu": jax.nn.gelu,

@@ -48,6 +48,6 @@ class CosineVP(Diffusion):
         return jnp.cos(self._angle(t)) / math.cos(self._angle(0.0))
 
     def sigma(self, t):
-        a0 = self._angle(0.0)
-        one_minus_abar = jnp.sin(self._angle(t) - a0) * jnp.sin(self._angle(t) + a0) / math.cos(a0) ** 2
+        a0 = self._angle(0.0)  # angle(t) − a0 = π/2·t/(1+s), written so, exact near t = 0
+        one_minus_abar = jnp.sin(0.5 * math.pi * t / (1 + self.offset)) * jnp.sin(self._angle(t) + a0) / math.cos(a0) ** 2
         return jnp.sqrt(jnp.maximum(one_minus_abar, 1e-8))

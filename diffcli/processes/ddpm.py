@@ -69,11 +69,13 @@ class DDPM(Diffusion):
         return np.concatenate([[0.0], np.cumsum(np.log1p(-self.betas))])
 
     def log_alpha_bar(self, t: jax.Array) -> jax.Array:
-        """log ᾱ(t), linear on each interval ((i−1)/T, i/T] and equal to log ᾱ_i at t = i/T."""
+        """log ᾱ(t), linear on each interval ((i−1)/T, i/T] with slope T·log(1 − β_i) (so β(t) is
+        exact, not a difference of rounded knots) and equal to log ᾱ_i at t = i/T."""
         T = self.timesteps
         knots = jnp.asarray(self._log_alpha_bar, jnp.float32)
+        slopes = jnp.asarray(np.log1p(-self.betas), jnp.float32)  # log ᾱ_i − log ᾱ_{i−1}
         i = jnp.clip(jnp.ceil(t * T - 1e-4).astype(jnp.int32), 1, T)
-        return knots[i - 1] + (t * T - (i - 1)) * (knots[i] - knots[i - 1])
+        return knots[i - 1] + (t * T - (i - 1)) * slopes[i - 1]
 
     def alpha(self, t):
         return jnp.exp(0.5 * self.log_alpha_bar(t))

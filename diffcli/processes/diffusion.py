@@ -25,8 +25,16 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from diffcli.processes.base import Apply, Field, field, row_sum
-from diffcli.processes.parameterisation import Coeffs, bcast, check_prediction, coeffs_from, from_x0_eps, loss_weight
+from diffcli.processes.base import Apply, Field, batch_t, row_sum
+from diffcli.processes.parameterisation import (
+    Coeffs,
+    bcast,
+    check_prediction,
+    coeffs_from,
+    convert,
+    from_x0_eps,
+    loss_weight,
+)
 
 
 @dataclass(frozen=True)
@@ -53,22 +61,29 @@ class Diffusion(ABC):
     def coeffs(self, t: jax.Array) -> Coeffs:
         return coeffs_from(self.alpha, self.sigma, t)
 
+    @staticmethod
+    def _rate_g2(c: Coeffs) -> tuple[jax.Array, jax.Array]:
+        """(α'/α, g² = 2σσ' − 2(α'/α)σ²) from the path's coefficients."""
+        rate = c.d_alpha / c.alpha
+        return rate, jnp.maximum(2 * c.sigma * c.d_sigma - 2 * rate * c.sigma**2, 0.0)
+
     def drift(self, t: jax.Array, x: jax.Array) -> jax.Array:
         """f(t, x) = (α'/α)·x of the forward SDE; t scalar, x (n, *shape)."""
-        c = self.coeffs(t)
-        return (c.d_alpha / c.alpha) * x
+        return self._rate_g2(self.coeffs(t))[0] * x
 
     def diffusion(self, t: jax.Array) -> jax.Array:
         """g(t) = sqrt(2σσ' − 2(α'/α)σ²) of the forward SDE, for scalar t (additive, isotropic noise)."""
-        c = self.coeffs(t)
-        return jnp.sqrt(jnp.maximum(2 * c.sigma * c.d_sigma - 2 * (c.d_alpha / c.alpha) * c.sigma**2, 0.0))
+        return jnp.sqrt(self._rate_g2(self.coeffs(t))[1])
 
     def reverse_drift(self, apply: Apply, lam: float) -> Field:
         """f(t, x) − λ·g(t)²·score(t, x): λ = 1 the reverse SDE's drift, λ = ½ the probability-flow ODE."""
-        score = field(self, apply, "score")
+        predict = self.predict(apply)
 
         def f(t, x):
-            return self.drift(t, x) - lam * self.diffusion(t) ** 2 * score(t, x)
+            c = self.coeffs(t)  # once: the drift, g² and the score all come from it
+            rate, g2 = self._rate_g2(c)
+            score = convert(predict(batch_t(t, x), x), x, c, self.prediction, "score")
+            return rate * x - lam * g2 * score
 
         return f
 

@@ -55,7 +55,7 @@ def _need_path(process) -> None:
 
 def _parts(process, g: Gaussian, t):
     """(α, σ, D) with α, σ shaped like t plus a trailing axis and D = α²λ + σ²."""
-    c = process.coeffs(t).like(jnp.zeros(jnp.shape(t) + (1,)))
+    c = jax.tree.map(lambda a: jnp.asarray(a)[..., None], process.coeffs(t))
     return c, c.alpha**2 * g.evals + c.sigma**2
 
 

@@ -4,7 +4,7 @@ Every process here writes its forward marginal as
 
     x_t = α(t)·x0 + σ(t)·ε,        x0 ~ data, ε ~ N(0, I) independent of x0,
 
-(t = 0 is data, t = 1 is the prior). Given the network's output at (x_t, t) in one
+(t = 0 is data, t = 1 is the prior). Given the network's output at (t, x_t) in one
 parameterisation, the others follow from (α, σ) and their time derivatives alone:
 
     x_t      = α·x̂0 + σ·ε̂               (conditional expectations are linear)

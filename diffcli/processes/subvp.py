@@ -19,6 +19,8 @@ import jax.numpy as jnp
 from diffcli.processes.base import PROCESSES
 from diffcli.processes.vpsde import SIGMA2_FLOOR, VPSDE
 
+SIGMA_FLOOR = SIGMA2_FLOOR**0.5  # the VP-SDE's floor, on σ instead of σ²
+
 
 @PROCESSES.register("subvp")
 @dataclass(frozen=True)
@@ -28,4 +30,4 @@ class SubVPSDE(VPSDE):
     name: ClassVar[str] = "subvp"
 
     def sigma(self, t):
-        return jnp.maximum(-jnp.expm1(-self.integral_beta(t)), SIGMA2_FLOOR)
+        return jnp.maximum(-jnp.expm1(-self.integral_beta(t)), SIGMA_FLOOR)

@@ -11,7 +11,8 @@ from diffcli.errors import DiffcliError
 from diffcli.metrics import DEFAULT_METRICS, check_names
 from diffcli.runs import write_json, write_npy
 from diffcli.sampling.driver import SampleResult, make_sampler
-from diffcli.sampling.plan import SolverPlan
+from diffcli.sampling.plan import SolverPlan, make_plan
+from diffcli.sampling.registry import default_solver
 from diffcli.scoring import Floor, data_floor, score
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -23,6 +24,19 @@ def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0):
     """The plan's sampler for this run's model; a solver that does not fit the model is a
     one-line DiffcliError naming the solvers it accepts."""
     return make_sampler(setup.process, setup.apply, plan, n, setup.dataset.shape, trajectories)
+
+
+def plan_for(setup: Setup, solver: str | None = None, steps: int | None = None, rtol: float | None = None,
+             atol: float | None = None, *, grid: str | None = None, grid_power: float | None = None, **kw) -> SolverPlan:
+    """The plan for a run's model: the grid defaults to the run's [sample] config, the solver to
+    its model's own (heun where it has an ODE); it must fit the model. kw: make_plan's."""
+    from diffcli.sampling.grid import GRIDS
+
+    sc = setup.cfg.sample
+    grid = sc.grid if grid is None else grid
+    GRIDS.get(grid)
+    return make_plan(solver or default_solver(setup.process), steps, rtol, atol, process=setup.process, grid=grid,
+                     grid_power=sc.grid_power if grid_power is None else grid_power, **kw)
 
 
 def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):
@@ -63,13 +77,19 @@ def sample_run(run, plan: SolverPlan, n: int, seed: int, trajectories: int = 0, 
 
     Returns (run_dir, ScoredSample, Floor, path of the .npy, compile counts).
     """
-    from diffcli.jaxsetup import compile_counts
     from diffcli.training.restore import load_run
+
+    return sample_loaded(*load_run(run), plan, n, seed, trajectories, use_ema, metrics)
+
+
+def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPlan, n: int, seed: int,
+                  trajectories: int = 0, use_ema: bool | None = None, metrics: Iterable[str] = DEFAULT_METRICS):
+    """sample_run for a run already loaded (training/restore.py load_run)."""
+    from diffcli.jaxsetup import compile_counts
 
     if n <= 0:
         raise DiffcliError(f"--n must be a positive integer, got {n}")
     metrics = check_names(metrics)
-    run_dir, setup, state = load_run(run)
     before = compile_counts()
     result = sampler_for(setup, plan, n, trajectories)(weights(setup, state, use_ema), seed)
     after = compile_counts()

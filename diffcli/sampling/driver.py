@@ -105,11 +105,12 @@ def diffrax_solve(sol, trajectories: int = 0) -> Solve:
                  sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached)
 
 
-def check_solve(label: str, ok, limit, values, max_steps: int) -> None:
+def check_solve(label: str, ok, limit, values, max_steps: int,
+                remedy: str = "loosen the tolerances or raise --max-steps") -> None:
     """SolverError (exit 3, one line) unless the solve succeeded with finite values."""
     if not bool(ok):
         why = f"hit its step limit (max_steps={max_steps})" if bool(limit) else "failed"
-        raise SolverError(f"{label} {why}; loosen the tolerances or raise max_steps")
+        raise SolverError(f"{label} {why}; {remedy}")
     if not all(np.isfinite(np.asarray(v)).all() for v in jax.tree.leaves(values)):
         raise SolverError(f"{label} produced non-finite values; use more steps or tighter tolerances")
 

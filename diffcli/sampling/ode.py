@@ -16,24 +16,13 @@ network in tests/sampling.
 from __future__ import annotations
 
 import diffrax
-import jax
 import jax.numpy as jnp
-import optimistix as optx
 
 from diffcli.sampling.driver import Context, Solve, diffrax_solve
+from diffcli.sampling.norms import NORMS
 from diffcli.sampling.registry import Sampler
 
 N_TRAJ_TIMES = 101  # saved times along trajectories of adaptive solves
-
-
-def _worst_sample_rms(err) -> jax.Array:
-    """Error norm of a batch of independent ODEs (n, *shape): the RMS over each sample's numbers,
-    then the worst sample, so every sample meets the tolerance, not just the batch on average."""
-    return jnp.max(jnp.sqrt(jnp.mean(err**2, axis=tuple(range(1, err.ndim)))))
-
-
-# "rms": diffrax's default, the RMS over every number in the batch (one big ODE).
-NORMS = {"rms": optx.rms_norm, "max": _worst_sample_rms}
 
 
 def stage_counts(solver: diffrax.AbstractSolver) -> tuple[int, int]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffcli.config import SampleConfig
-from diffcli.errors import DiffcliError
+from diffcli.errors import DiffcliError, choice_error
 from diffcli.registry import check_options
+from diffcli.sampling.norms import NORMS
 from diffcli.sampling.registry import SAMPLERS, Options, check_fits, flag, option_names, option_takers
 
-ADAPTIVE_NORMS = ("max", "rms")  # implemented in sampling/ode.py
 DEFAULT_STEPS = 20  # fixed steps when neither the user nor the sampler names a number
 
 
@@ -38,6 +38,10 @@ class SolverPlan:
     dt0_frac: float = 0.01  # first adaptive step, as a fraction of the interval
     norm: str = "max"  # adaptive error norm over the batch: max (worst sample's RMS) | rms (all numbers)
     options: Options = field(default_factory=Options)  # the solver's own (SAMPLERS.get(solver).Options)
+
+    def __post_init__(self):
+        if type(self.options) is Options:  # none given: the solver's defaults
+            object.__setattr__(self, "options", SAMPLERS.get(self.solver).Options())
 
     @property
     def adaptive(self) -> bool:
@@ -119,8 +123,8 @@ def _check_controller(kw: dict[str, Any]) -> None:
     unknown = set(kw) - {f.name for f in dataclasses.fields(SolverPlan)}
     if unknown:
         raise TypeError(f"make_plan got unexpected arguments {sorted(unknown)}")
-    if kw.get("norm", "max") not in ADAPTIVE_NORMS:
-        raise DiffcliError(f"unknown norm {kw['norm']!r}; accepted: {', '.join(ADAPTIVE_NORMS)}")
+    if kw.get("norm", "max") not in NORMS:
+        raise choice_error("norm", kw["norm"], NORMS)
     gp = kw.get("grid_power", 1.0)
     if not (gp > 0 and math.isfinite(gp)):
         raise DiffcliError(f"--grid-power must be a finite number > 0, got {gp:g}")

@@ -64,8 +64,9 @@ def check(cfg: Config) -> None:
         raise DiffcliError(f"train.lr must be a finite number > 0, got {t.lr}")
     if not 0 <= t.ema < 1:
         raise DiffcliError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
-    if t.clip < 0 or t.warmup < 0 or t.seed < 0 or t.final_lr < 0:
-        raise DiffcliError("train.clip, train.warmup, train.seed and train.final_lr must be >= 0")
+    for k in ("clip", "warmup", "seed", "final_lr", "keep", "checkpoint_every"):
+        if getattr(t, k) < 0:
+            raise DiffcliError(f"train.{k} must be >= 0, got {getattr(t, k)}")
     if not (s.grid_power > 0 and math.isfinite(s.grid_power)):
         raise DiffcliError(f"sample.grid_power must be a finite number > 0, got {s.grid_power}")
 
@@ -75,7 +76,7 @@ def resolve(cfg: Config) -> Config:
     path_name = entry_name(cfg.data.name) == "file" and cfg.data.name != "file"
     data = DATASETS.resolve(entry_name(cfg.data.name), cfg.data.options, "data.", skip=("path",) if path_name else ())
     model = PROCESSES.resolve(cfg.model.process, cfg.model.options, "model.")
-    network = NETWORKS.resolve(cfg.network.name, cfg.network.options, "network.", skip=("shape", "rngs"))
+    network = NETWORKS.resolve(cfg.network.name, cfg.network.options, "network.")
     return replace(cfg, data=replace(cfg.data, options=data), model=replace(cfg.model, options=model),
                    network=replace(cfg.network, options=network))
 

@@ -13,7 +13,6 @@ from flax import nnx
 from diffcli import config as C
 from diffcli.errors import DiffcliError
 from diffcli.nn.base import NETWORKS, build_network
-from diffcli.registry import options_of
 
 SHAPES = [(2,), (5,), (8, 8, 1), (4, 4, 3)]  # points, and images (H, W, C)
 
@@ -45,7 +44,7 @@ def test_every_network_maps_points_to_their_own_shape(name):
 
 @pytest.mark.parametrize("name", NETWORKS.names())
 def test_every_network_refuses_an_option_it_does_not_take(name):
-    accepted = [k for k in options_of(NETWORKS.get(name)) if k not in ("shape", "rngs")]
+    accepted = list(NETWORKS.options(name))
     with pytest.raises(DiffcliError, match=f"network '{name}' takes no option network.bogus; it accepts: "
                                            + ", ".join(f"network.{k}" for k in accepted)):
         build_network(name, {"bogus": 1}, (2,), nnx.Rngs(0))

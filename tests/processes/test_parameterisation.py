@@ -6,8 +6,8 @@ import itertools
 import jax
 import numpy as np
 import pytest
-from cases import process_cases
 
+from cases import process_cases
 from diffcli.processes import PROCESSES, get_process
 from diffcli.processes.parameterisation import PREDICTIONS, convert, from_x0_eps, to_x0_eps
 

@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases import process_cases
 
+from cases import process_cases
 from diffcli.errors import DiffcliError
 from diffcli.processes import PROCESSES, get_process
 from diffcli.processes.base import field

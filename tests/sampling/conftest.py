@@ -1,6 +1,6 @@
 """ODE samplers on an analytic vector field that counts its own calls.
 
-The "network" is f(x, t) = a·x + b·sin(w·t) with params {a, b, w} (runtime arguments, so one
+The "network" is f(t, x) = a·x + b·sin(w·t) with params {a, b, w} (runtime arguments, so one
 compiled program serves every field). Each call runs a jax.debug.callback that increments a
 Python counter: the count is the true number of network evaluations of a solve.
 

@@ -26,8 +26,8 @@ import diffrax
 import jax
 import numpy as np
 import pytest
-from cases import ode_solvers, order_of, process_cases
 
+from cases import ode_solvers, order_of, process_cases
 from diffcli.processes import get_process
 from diffcli.processes.oracle import flow_map, gaussian, oracle
 from diffcli.sampling.driver import make_sampler

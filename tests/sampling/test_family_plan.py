@@ -4,8 +4,8 @@ import dataclasses
 import re
 
 import pytest
-from cases import process_cases
 
+from cases import process_cases
 from diffcli.config import SampleConfig
 from diffcli.errors import DiffcliError
 from diffcli.processes import get_process
@@ -102,7 +102,7 @@ def test_every_option_has_help_and_a_checked_type(name):
     ({"solver": "ddim", "options": {"snr": 0.1}}, r"--snr is an option of pc\); its options: --eta"),
     ({"solver": "ddim", "options": {"eta": 1.5}}, r"--eta must be in \[0, 1\]"),
     ({"solver": "pc", "options": {"snr": 0.0}}, "--snr must be > 0"),
-    ({"solver": "pc", "options": {"snr": float("inf")}}, "--snr must be a finite number"),
+    ({"solver": "pc", "options": {"snr": float("inf")}}, "--snr must be finite"),
     ({"solver": "pc", "options": {"corrector_steps": 0}}, "--corrector-steps"),
     ({"solver": "ddim", "options": {"eta": None}}, "--eta needs a value"),
     ({"solver": "euler-maruyama", "rtol": 1e-3}, "takes --steps, not tolerances; adaptive solvers: .*heun"),

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases import process_cases
 
+from cases import process_cases
 from diffcli.processes import get_process
 from diffcli.processes.oracle import gaussian, marginal, oracle
 from diffcli.sampling.driver import make_sampler

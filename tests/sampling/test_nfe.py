@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cases import float32_steps, ode_solvers, order_of
 
+from cases import float32_steps, ode_solvers, order_of
 from diffcli.sampling.registry import SAMPLERS
 
 ODE_SOLVERS = ode_solvers()

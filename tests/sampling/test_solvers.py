@@ -1,6 +1,6 @@
 """ODE solvers against closed forms: convergence order on a linear field, adaptive accuracy.
 
-The field is v(x, t) = a·x, integrated from t1 = 1 down to t0 = 0, so x(0) = x(1)·exp(−a).
+The field is v(t, x) = a·x, integrated from t1 = 1 down to t0 = 0, so x(0) = x(1)·exp(−a).
 Step counts and a are chosen so that every error stays between ~1e-2 and ~1e-5 (relative):
 in the asymptotic regime and far above float32 roundoff (~1e-7).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import diffrax
 import numpy as np
 import pytest
-from cases import FLOAT32_MAX_ORDER, float32_steps, ode_solvers, order_of
 
+from cases import FLOAT32_MAX_ORDER, float32_steps, ode_solvers, order_of
 from diffcli.errors import SolverError
 from diffcli.sampling.registry import SAMPLERS
 

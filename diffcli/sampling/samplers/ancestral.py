@@ -9,7 +9,7 @@ from diffcli.sampling.samplers.ddim import DDIM
 
 
 class Ancestral(DDIM):
-    needs = frozenset({"timesteps"})
+    needs = frozenset({"timesteps", "path"})
     Options = Options  # none: η is 1
     summary = "DDPM ancestral sampling (Ho et al. 2020) on the chain's timesteps"
     default_steps = 1000

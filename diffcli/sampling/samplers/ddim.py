@@ -44,9 +44,10 @@ def data_grid(process, plan, grid_fn) -> np.ndarray:
     times = np.asarray(grid_fn(plan.steps, float(process.t1), 0.0, power=plan.grid_power), np.float64)
     T = process.n_timesteps
     if T:
-        if plan.steps > T:
-            raise DiffcliError(f"{plan.label()}: model {process.name!r} has {T} timesteps, too few for "
-                               f"{plan.steps} distinct steps; use at most {T} steps")
+        top = round(float(process.t1) * T)  # the chain's timesteps the grid can use: top … 0
+        if plan.steps > top:
+            raise DiffcliError(f"{plan.label()}: model {process.name!r} has {top} timesteps, too few for "
+                               f"{plan.steps} distinct steps; use at most {top} steps")
         times = distinct_timesteps(times, T) / T
     return times
 
@@ -61,12 +62,14 @@ def distinct_timesteps(times: np.ndarray, T: int) -> np.ndarray:
 
 
 def ddim_step(process, pred, t, s, x, eta, z):
-    """One DDIM step from t to s given the network's prediction `pred` at (t, x); t, s scalars."""
+    """One DDIM step from t to s given the network's prediction `pred` at (t, x); t, s scalars;
+    z: the step's N(0, I) noise (None when eta = 0)."""
     ct, cs = process.coeffs(t), process.coeffs(s)
     x0, eps = to_x0_eps(pred, x, ct, process.prediction)
     var_ts = jnp.maximum(ct.sigma**2 - (ct.alpha / cs.alpha) ** 2 * cs.sigma**2, 0.0)
     c = eta * cs.sigma * jnp.sqrt(var_ts) / ct.sigma
-    return cs.alpha * x0 + jnp.sqrt(jnp.maximum(cs.sigma**2 - c**2, 0.0)) * eps + c * z
+    out = cs.alpha * x0 + jnp.sqrt(jnp.maximum(cs.sigma**2 - c**2, 0.0)) * eps
+    return out + c * z if eta else out  # η = 0 draws no noise
 
 
 class DDIM(StepSampler):
@@ -89,8 +92,8 @@ class DDIM(StepSampler):
 
     def step(self, ctx, i, x, state):
         t, s = ctx.times[i], ctx.times[i + 1]
-        pred = network_at(ctx, t, x)
-        return ddim_step(ctx.process, pred, t, s, x, self.eta(ctx.options), noise(ctx, i, x)), state
+        pred, eta = network_at(ctx, t, x), self.eta(ctx.options)
+        return ddim_step(ctx.process, pred, t, s, x, eta, noise(ctx, i, x) if eta else None), state
 
 
 SAMPLERS.register("ddim")(DDIM())
