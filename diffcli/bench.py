@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from diffcli.errors import DiffcliError
+from diffcli.limits import MAX_SEEDS, check_count, check_points
 from diffcli.metrics import DEFAULT_METRICS, check_names
 from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import sampler_for, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
 from diffcli.sampling.registry import SAMPLERS, check_fits, flag, option_names, option_takers
 from diffcli.scoring import Floor, data_floor, score, spread
+from diffcli.signals import caught_signals, stop_if_signalled
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 
@@ -92,6 +94,11 @@ def run_bench(
 ) -> tuple[list[BenchRow], Floor]:
     metrics = check_names(metrics)
     params = weights(setup, state, use_ema)
+    with caught_signals() as got:
+        return _bench(setup, params, plan_list, seeds, n, on_row, metrics, got)
+
+
+def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[list[BenchRow], Floor]:
     rows = []
     # One compiled program per fixed-step setting; adaptive tolerances are arguments, so all
     # tolerances of one solver share one program (keyed by the plan without its tolerances).
@@ -101,7 +108,11 @@ def run_bench(
         key = replace(plan, rtol=None, atol=None)
         if key not in samplers:
             samplers[key] = sampler_for(setup, plan, n)
-        results = [samplers[key](params, s, plan.rtol, plan.atol) for s in range(seeds)]
+        results = []
+        for s in range(seeds):
+            results.append(samplers[key](params, s, plan.rtol, plan.atol))
+            stop_if_signalled(got, f"the bench ran {len(rows)} of {len(plan_list)} settings; the run's previous "
+                                   "bench.json and bench.csv are kept")
         scored = [score(setup.dataset, r.samples, s, metrics) for s, r in enumerate(results)]
         total = time.perf_counter() - t
         nfes = [r.nfe for r in results]
@@ -119,7 +130,10 @@ def run_bench(
         if on_row:
             on_row(row)
     rows.sort(key=lambda r: (r.nfe, r.scores[metrics[0]]))
-    return rows, data_floor(setup.dataset, n, seeds, metrics)
+    floor = data_floor(setup.dataset, n, seeds, metrics)
+    stop_if_signalled(got, f"the bench ran all {len(plan_list)} settings but was not written; the run's previous "
+                           "bench.json and bench.csv are kept")
+    return rows, floor
 
 
 def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) -> None:
@@ -148,8 +162,8 @@ def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[s
                  tols: list[float], seeds: int, n: int, use_ema: bool | None = None, on_row=None,
                  options: dict[str, list] | None = None, metrics: Iterable[str] = DEFAULT_METRICS, **plan_kw):
     """bench_run for a run already loaded (training/restore.py load_run)."""
-    if seeds <= 0 or n <= 0:
-        raise DiffcliError(f"--seeds and --n must be positive integers, got {seeds} and {n}")
+    check_count(seeds, "--seeds", 1, MAX_SEEDS)
+    check_points(n, setup.dataset.dim)
     metrics = check_names(metrics)
     plan_kw = {"grid": setup.cfg.sample.grid, "grid_power": setup.cfg.sample.grid_power} | \
         {k: v for k, v in plan_kw.items() if v is not None}

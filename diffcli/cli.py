@@ -164,8 +164,6 @@ def sample(
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
-    if seed < 0 or trajectories < 0 or max_steps <= 0:
-        raise DiffcliError("--seed and --trajectories must be >= 0 and --max-steps > 0")
     _check_run(run)
     metric_list = _split(metrics, str, "metrics")
     options = _solver_options(ctx.args)
@@ -249,8 +247,6 @@ def likelihood(
     raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
 ):
     """NLL of held-out data in nats per dimension through the probability-flow ODE (adaptive Tsit5)."""
-    if seed < 0 or probes <= 0:
-        raise DiffcliError(f"--seed must be >= 0 and --probes > 0, got {seed} and {probes}")
     _start_jax()
     from diffcli.likelihood import likelihood_run
     from diffcli.render import console, kv_table
@@ -310,4 +306,8 @@ def main() -> None:
     except (Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         sys.exit(130)
+    except OSError as e:  # the file system said no: name the path and the cause, in one line
+        where = f": {e.filename}" if e.filename else ""
+        err_console.print(f"[bold red]error:[/] {escape(f'{e.strerror or e}{where}')}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -65,7 +65,7 @@ class TrainConfig:
     batch: int = 2048
     lr: float = 3e-3
     schedule: str = "cosine"  # constant | cosine (with linear warm-up)
-    warmup: int = 200
+    warmup: int | None = None  # linear warm-up steps; None: min(200, steps // 10)
     final_lr: float = 0.0  # cosine decays to this
     clip: float = 0.0  # global gradient-norm clip; 0 = off
     ema: float = 0.0  # EMA decay of the weights; 0 = off (sampling then uses the raw weights)
@@ -73,6 +73,11 @@ class TrainConfig:
     chunk: int = 250  # training steps fused into one compiled lax.scan call
     checkpoint_every: int = 1000  # steps between checkpoints (rounded up to whole chunks); 0 = only at the end
     keep: int = 3  # checkpoints kept in checkpoints/ besides the latest
+
+
+def warmup_steps(t: TrainConfig) -> int:
+    """The warm-up that train.warmup asks for (its default: min(200, a tenth of the steps))."""
+    return min(200, t.steps // 10) if t.warmup is None else t.warmup
 
 
 @dataclass(frozen=True)

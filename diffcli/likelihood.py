@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffcli.errors import DiffcliError
+from diffcli.limits import check_count, check_points, check_seed
 from diffcli.processes.base import row_sum
 from diffcli.sampling.driver import Program, check_solve, diffrax_solve
 from diffcli.sampling.registry import SAMPLERS
@@ -136,28 +137,35 @@ HELD_OUT_SALT = 0x11CE  # held-out data for seed s is drawn with key fold_in(key
 def likelihood_run(run, n: int = 2000, seed: int = 0, *, exact: bool | None = None, probes: int = 1,
                    rtol: float = 1e-5, atol: float = 1e-5, use_ema: bool | None = None, max_steps: int = 4096):
     """NLL of n fresh held-out points of a trained run's data set; writes
-    likelihood/<exact|hutchinsonK>-tol<rtol>-seed<s>.json into the run. Returns (run_dir, NLLResult, path)."""
+    likelihood/<exact|hutchinsonK>-tol<rtol>-n<n>[-raw]-seed<s>.json into the run. Returns (run_dir, NLLResult, path)."""
     from pathlib import Path
 
     from diffcli.runs import write_json
-    from diffcli.sampling.api import weights
+    from diffcli.sampling.api import result_stem, weights, which_weights
     from diffcli.training.restore import load_run
 
     if n < 2:
         raise DiffcliError(f"--n must be at least 2 (a mean and its standard error), got {n}")
+    check_seed(seed)
+    check_count(probes, "--probes", 1, 1000)
     for name, v in (("rtol", rtol), ("atol", atol)):
         if not 0 < v < 1:
-            raise DiffcliError(f"{name} must be in (0, 1), got {v:g}")
+            raise DiffcliError(f"--{name} must be in (0, 1), got {v:g}")
     run_dir, setup, state = load_run(run)
+    d = setup.dataset.dim
+    vectors = d if (exact is None and d <= EXACT_MAX_DIM) or exact else probes  # the divergence's probe vectors
+    check_points(n, d * (1 + vectors))
     check_density(setup.process)
     x = setup.dataset.sample(jax.random.fold_in(jax.random.key(seed), HELD_OUT_SALT), n)
     r = nll(setup.process, setup.apply, weights(setup, state, use_ema), x, exact=exact, probes=probes,
             rtol=rtol, atol=atol, seed=seed, max_steps=max_steps)
     kind = "exact" if r.exact else f"hutchinson{r.probes}"
-    path = Path(run_dir) / "likelihood" / f"{kind}-tol{rtol:g}-seed{seed}.json"
+    tol = f"tol{rtol:g}" if rtol == atol else f"rtol{rtol:g}-atol{atol:g}"
+    path = Path(run_dir) / "likelihood" / f"{result_stem(setup, f'{kind}-{tol}', n, seed, use_ema)}.json"
     write_json(path, {
         "nats_per_dim": r.nats_per_dim, "stderr": r.stderr, "nfe": r.nfe, "steps": r.steps,
         "accepted_steps": r.accepted, "rejected_steps": r.rejected, "exact": r.exact, "probes": r.probes,
         "rtol": rtol, "atol": atol, "n": n, "seed": seed, "seconds": r.seconds, "solver": SOLVER,
+        "weights": which_weights(setup, use_ema),
     })
     return run_dir, r, path

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,11 +92,49 @@ def read_json(path: Path) -> Any:
         raise DiffcliError(f"{path} could not be read as JSON: {e}") from None
 
 
+def replaced_path(run_dir: Path) -> Path:
+    """Where `train --overwrite` keeps the old run while its replacement trains."""
+    return run_dir.with_name(f".{run_dir.name}.replaced-{os.getpid()}")
+
+
+def recover(run_dir: Path) -> None:
+    """Put back an old run that a killed `train --overwrite` left aside as .NAME.replaced-PID
+    (its process no longer runs): the unfinished replacement moves to NAME.replacement-PID."""
+    run_dir = Path(run_dir)
+    for aside in sorted(run_dir.parent.glob(f".{glob_escape(run_dir.name)}.replaced-*")):
+        pid = aside.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        kept = run_dir.with_name(f"{run_dir.name}.replacement-{pid}")
+        if run_dir.exists() or run_dir.is_symlink():
+            run_dir.rename(kept)
+        aside.rename(run_dir)
+        sys.stderr.write(f"note: put back {run_dir}, which an interrupted 'train --overwrite' (pid {pid}) had "
+                         f"moved aside" + (f"; its unfinished replacement is in {kept}\n" if kept.exists() else "\n"))
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def open_run(path: str | Path) -> Path:
     """An existing run directory (a name under runs/ or a path) that has a checkpoint."""
     p = Path(path)
-    if not p.exists() and not p.is_absolute() and (Path("runs") / p).exists():
-        p = Path("runs") / p
+    if not p.exists() and not p.is_absolute():
+        recover(Path("runs") / p)
+        if (Path("runs") / p).exists():
+            p = Path("runs") / p
+    recover(p)
     if not p.is_dir():
         raise DiffcliError(f"run directory {str(path)!r} does not exist; train one with 'diffcli train'")
     if not (p / "config.toml").is_file():
@@ -108,9 +147,11 @@ def open_run(path: str | Path) -> Path:
 def new_run_dir(root: Path, name: str | None, default_stem: str, overwrite: bool) -> Path:
     """Choose runs/<name>; an existing one is an error unless overwrite. A default name never collides."""
     root = Path(root)
-    if name:
-        if "/" in name or name in (".", ".."):
-            raise DiffcliError(f"run name {name!r} must be a plain name, not a path")
+    if root.exists() and not root.is_dir():
+        raise DiffcliError(f"runs directory {str(root)!r} is a file, not a directory; pass another --runs-dir")
+    if name is not None:
+        check_name(name)
+        recover(root / name)
         p = root / name
         if p.exists() and not p.is_dir():
             raise DiffcliError(f"{str(p)!r} exists and is not a directory; pick another --name")
@@ -121,6 +162,20 @@ def new_run_dir(root: Path, name: str | None, default_stem: str, overwrite: bool
     while (root / f"{default_stem}-{i}").exists():
         i += 1
     return root / f"{default_stem}-{i}"
+
+
+def check_name(name: str) -> None:
+    """A run name is a plain, printable file name of at most NAME_MAX characters."""
+    from diffcli.limits import NAME_MAX
+
+    if not name or not name.strip():
+        raise DiffcliError("--name must not be empty; leave it out for a fresh <model>-<data>-<i> name")
+    if "/" in name or "\\" in name or name in (".", "..") or name.startswith("."):
+        raise DiffcliError(f"run name {name!r} must be a plain name, not a path or a hidden name")
+    if any(not c.isprintable() for c in name):
+        raise DiffcliError(f"run name {name!r} holds a control character; use letters, digits, '-', '_' or '.'")
+    if len(name) > NAME_MAX or len(name.encode()) > 255:
+        raise DiffcliError(f"run name is {len(name)} characters long; use at most {NAME_MAX}")
 
 
 def run_info() -> dict[str, Any]:

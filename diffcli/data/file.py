@@ -3,6 +3,7 @@ resampled with replacement."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import jax
@@ -21,23 +22,54 @@ def load_points(path: str | Path) -> np.ndarray:
     if not p.is_file():
         raise DiffcliError(f"data file {str(p)!r} does not exist")
     try:
-        if p.suffix.lower() == ".npy":
-            arr = np.load(p, allow_pickle=False)
-        else:
-            arr = np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file is our error line, not numpy's warning
+            warnings.simplefilter("ignore")
+            arr = np.load(p, allow_pickle=False) if p.suffix.lower() == ".npy" else _read_csv(p)
     except Exception as e:  # numpy raises many types for malformed files
         raise DiffcliError(f"data file {str(p)!r} could not be read: {str(e).splitlines()[0]}") from None
     if arr.ndim < 2:
         raise DiffcliError(f"data file {str(p)!r} has shape {arr.shape}; expected (n, d) or (n, *shape)")
     if arr.size == 0:
         raise DiffcliError(f"data file {str(p)!r} is empty (shape {arr.shape}); expected (n, d) with n, d >= 1")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise DiffcliError(f"data file {str(p)!r} holds complex numbers ({arr.dtype}); give real coordinates, "
+                           "e.g. real and imaginary parts as two columns")
     if not np.issubdtype(arr.dtype, np.number):
         raise DiffcliError(f"data file {str(p)!r} holds {arr.dtype}, not numbers")
     arr = arr.astype(np.float64)
+    rows = arr.reshape(arr.shape[0], -1)
     if not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr.reshape(arr.shape[0], -1))).any(axis=1).sum())
+        bad = int((~np.isfinite(rows)).any(axis=1).sum())
         raise DiffcliError(f"data file {str(p)!r} has {bad} rows with NaN or Inf; clean them first")
+    big = float(np.abs(arr).max())
+    if big > FLOAT32_MAX:
+        raise DiffcliError(f"data file {str(p)!r} holds values up to {big:.3g}, beyond float32's range "
+                           f"({FLOAT32_MAX:.3g}); rescale the data")
     return arr
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _read_csv(p: Path) -> np.ndarray:
+    """Comma-separated numbers, one point per line; a first line that is not numbers (a header,
+    as pandas writes) is skipped."""
+    try:
+        return np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=2)
+    except ValueError:
+        with open(p) as f:
+            first = f.readline()
+        if not _numeric_line(first):
+            return np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=2, skiprows=1)
+        raise
+
+
+def _numeric_line(line: str) -> bool:
+    try:
+        [float(v) for v in line.strip().split(",")]
+        return True
+    except ValueError:
+        return False
 
 
 @DATASETS.register("file")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from diffcli.errors import DiffcliError
+from diffcli.limits import check_count, check_points, check_seed
 from diffcli.metrics import DEFAULT_METRICS, check_names
 from diffcli.runs import write_json, write_npy
 from diffcli.sampling.driver import SampleResult, make_sampler
@@ -39,9 +39,21 @@ def plan_for(setup: Setup, solver: str | None = None, steps: int | None = None, 
                      grid_power=sc.grid_power if grid_power is None else grid_power, **kw)
 
 
-def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):
+def which_weights(setup: Setup, use_ema: bool | None = None) -> str:
+    """'ema' or 'raw': the weights a command samples with (the EMA only where training kept one)."""
     use_ema = setup.cfg.sample.use_ema if use_ema is None else use_ema
-    return state.ema if use_ema and setup.cfg.train.ema > 0 else state.params
+    return "ema" if use_ema and setup.cfg.train.ema > 0 else "raw"
+
+
+def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):
+    return state.ema if which_weights(setup, use_ema) == "ema" else state.params
+
+
+def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | None) -> str:
+    """A result's file name: everything that tells it apart (the label, n, the weights where a
+    run has two sets, the seed), so results never overwrite each other."""
+    raw = "-raw" if setup.cfg.train.ema > 0 and which_weights(setup, use_ema) == "raw" else ""
+    return f"{slug(label)}-n{n}{raw}-seed{seed}"
 
 
 @dataclass(frozen=True)
@@ -51,13 +63,12 @@ class ScoredSample:
 
 
 def slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.^-]+", "_", label).strip("_")
+    return re.sub(r"[^A-Za-z0-9.^+-]+", "_", label).strip("_")
 
 
-def save_sample(run_dir: Path, plan: SolverPlan, seed: int, scored: ScoredSample, extra: dict) -> Path:
-    """Write samples/<label>-seed<s>.npy and the matching metrics JSON; return the .npy path."""
+def save_sample(run_dir: Path, stem: str, plan: SolverPlan, seed: int, scored: ScoredSample, extra: dict) -> Path:
+    """Write samples/<stem>.npy and the matching metrics JSON; return the .npy path."""
     r = scored.result
-    stem = f"{slug(plan.label())}-seed{seed}"
     out = Path(run_dir) / "samples"
     write_npy(out / f"{stem}.npy", r.samples)
     if r.trajectories is not None:
@@ -87,8 +98,9 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     """sample_run for a run already loaded (training/restore.py load_run)."""
     from diffcli.jaxsetup import compile_counts
 
-    if n <= 0:
-        raise DiffcliError(f"--n must be a positive integer, got {n}")
+    check_points(n, setup.dataset.dim)
+    check_seed(seed)
+    check_count(trajectories, "--trajectories", 0, n)
     metrics = check_names(metrics)
     before = compile_counts()
     result = sampler_for(setup, plan, n, trajectories)(weights(setup, state, use_ema), seed)
@@ -97,5 +109,7 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     scored = ScoredSample(result, score(setup.dataset, result.samples, seed, metrics))
     floor: Floor = data_floor(setup.dataset, n, FLOOR_PAIRS, metrics)
     floor_keys = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
-    path = save_sample(run_dir, plan, seed, scored, {**floor_keys, "metrics": list(metrics), "compiles": compiles})
+    stem = result_stem(setup, plan.label(), n, seed, use_ema)
+    path = save_sample(run_dir, stem, plan, seed, scored, {**floor_keys, "metrics": list(metrics), "compiles": compiles,
+                                                           "weights": which_weights(setup, use_ema)})
     return run_dir, scored, floor, path, compiles

@@ -6,12 +6,12 @@ controller apart).
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from diffcli.config import SampleConfig
 from diffcli.errors import DiffcliError, choice_error
+from diffcli.limits import GRID_POWER, MAX_MAX_STEPS, MAX_STEPS, PID_COEFF, check_count, check_range
 from diffcli.registry import check_options
 from diffcli.sampling.norms import NORMS
 from diffcli.sampling.registry import SAMPLERS, Options, check_fits, flag, option_names, option_takers
@@ -54,6 +54,9 @@ class SolverPlan:
         if self.adaptive:
             tol = f"tol {self.rtol:g}" if self.rtol == self.atol else f"rtol {self.rtol:g} atol {self.atol:g}"
             tol += "" if self.norm == "max" else f" {self.norm}"
+            for k in ("pcoeff", "icoeff", "dcoeff", "max_steps", "dt0_frac"):  # the controller, where not default
+                if getattr(self, k) != CONTROLLER_DEFAULTS[k]:
+                    tol += f" {k.replace('_', '-')} {getattr(self, k):g}"
             return (f"{self.solver} {tol}" if short else f"{self.solver} adaptive {tol}") + opts
         if short:
             return f"{self.solver} {self.steps}{opts}"
@@ -113,6 +116,7 @@ def make_plan(solver: str, steps: int | None = None, rtol: float | None = None, 
         steps = (own or default_steps) if steps is None else steps
         if steps <= 0:
             raise DiffcliError(f"--steps must be a positive integer, got {steps}")
+        check_count(steps, "--steps", 1, MAX_STEPS)
         plan = SolverPlan(solver, int(steps), options=opts, **kw)
     if process is not None:
         check_fits(plan, process)
@@ -125,11 +129,13 @@ def _check_controller(kw: dict[str, Any]) -> None:
         raise TypeError(f"make_plan got unexpected arguments {sorted(unknown)}")
     if kw.get("norm", "max") not in NORMS:
         raise choice_error("norm", kw["norm"], NORMS)
-    gp = kw.get("grid_power", 1.0)
-    if not (gp > 0 and math.isfinite(gp)):
-        raise DiffcliError(f"--grid-power must be a finite number > 0, got {gp:g}")
+    if "grid_power" in kw:
+        check_range(kw["grid_power"], "--grid-power", *GRID_POWER)
     for k in ("pcoeff", "icoeff", "dcoeff"):
-        if not math.isfinite(kw.get(k, 0.0)):
-            raise DiffcliError(f"{flag(k)} must be a finite number, got {kw[k]}")
-    if kw.get("max_steps", 1) <= 0:
-        raise DiffcliError(f"--max-steps must be a positive integer, got {kw['max_steps']}")
+        if k in kw:
+            check_range(kw[k], flag(k), -PID_COEFF, PID_COEFF)
+    if "max_steps" in kw:
+        check_count(kw["max_steps"], "--max-steps", 1, MAX_MAX_STEPS)
+
+
+CONTROLLER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SolverPlan)}

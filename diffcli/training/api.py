@@ -9,8 +9,8 @@ from pathlib import Path
 
 from diffcli import config as C
 from diffcli.data import SUFFIXES
-from diffcli.errors import Interrupted
-from diffcli.runs import new_run_dir, run_info, write_json, write_text
+from diffcli.errors import DiffcliError, Interrupted
+from diffcli.runs import new_run_dir, replaced_path, run_info, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
 from diffcli.training.setup import Setup, build
 
@@ -28,19 +28,29 @@ def train_run(
     cfg = setup.cfg  # resolved: every option spelt out
     data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith(SUFFIXES) else cfg.data.name
     run_dir = new_run_dir(Path(runs_root), name, f"{cfg.model.process}-{data}", overwrite)
-    # --overwrite: the old run is moved aside and deleted only once the new one has a result
-    # (finished, or interrupted with a resumable checkpoint); any other failure puts it back.
-    aside = run_dir.with_name(f".{run_dir.name}.replaced-{os.getpid()}") if overwrite and run_dir.exists() else None
+    # --overwrite: the old run is moved aside (runs/.NAME.replaced-PID) and deleted only once the
+    # new one has finished. Ctrl-C or SIGTERM puts the old run back and keeps the interrupted
+    # replacement, resumable, as runs/NAME.replacement-PID; any other failure puts the old run
+    # back and discards the replacement. After a SIGKILL the next command that opens NAME puts
+    # the old run back (runs.py recover).
+    aside = replaced_path(run_dir) if overwrite and run_dir.exists() else None
     if aside is not None:
+        if run_dir.is_symlink():
+            raise DiffcliError(f"run {str(run_dir)!r} is a symbolic link; --overwrite replaces run directories, "
+                               "not links: remove the link or pick another --name")
         run_dir.rename(aside)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)  # new_run_dir allows an existing empty directory
         write_text(run_dir / "config.toml", C.to_toml(cfg))
         write_json(run_dir / "run.json", run_info())
         _, summary = train(setup, run_dir, on_chunk=on_chunk)
-    except Interrupted:
+    except Interrupted as e:
         if aside is not None:
-            shutil.rmtree(aside)
+            kept = run_dir.with_name(f"{run_dir.name}.replacement-{os.getpid()}")
+            run_dir.rename(kept)
+            aside.rename(run_dir)
+            e.args = (f"{e.args[0].split(';')[0]}; the previous run is back in {run_dir}, and this replacement is "
+                      f"kept in {kept}: resume it with 'diffcli train --resume {kept}'",)
         raise
     except BaseException:
         if aside is not None:
@@ -64,15 +74,16 @@ def resume_run(
 
     run_dir, setup, state = load_run(run)
     cfg = setup.cfg
-    if steps is not None:
-        if steps <= 0:
-            raise DiffcliError(f"--steps must be a positive integer, got {steps}")
+    total = cfg.train.steps if steps is None else steps
+    if steps is not None and steps <= 0:
+        raise DiffcliError(f"--steps must be a positive integer, got {steps}")
+    if int(state.step) >= total:  # refused before anything is written
+        raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {total}; "
+                           "pass --steps N with N above that to train further")
+    if steps is not None and steps != cfg.train.steps:
         cfg = replace(cfg, train=replace(cfg.train, steps=steps))
         setup = build(cfg)
         state = checkpoint.load(run_dir, setup.init_state())
-        write_text(run_dir / "config.toml", C.to_toml(cfg))
-    if int(state.step) >= cfg.train.steps:
-        raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {cfg.train.steps}; "
-                           "pass --steps N to train further")
+        write_text(run_dir / "config.toml", C.to_toml(setup.cfg))
     _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
     return run_dir, summary

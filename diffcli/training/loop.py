@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ import numpy as np
 
 from diffcli.errors import DiffcliError, Interrupted
 from diffcli.runs import write_json, write_text
+from diffcli.signals import caught_signals
 from diffcli.training import checkpoint
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -24,21 +23,6 @@ from diffcli.training.step import compile_train_chunk
 
 class NonFiniteLoss(DiffcliError):
     exit_code = 3
-
-
-@contextlib.contextmanager
-def _catch_signals():
-    """Record SIGINT/SIGTERM instead of dying mid-chunk; the loop stops at the chunk's end."""
-    got: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield got
-        return
-    old = {s: signal.signal(s, lambda signum, _frame: got.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield got
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 @dataclass(frozen=True)
@@ -71,7 +55,7 @@ def train(
     last_saved = start
     if start == 0:
         checkpoint.save(run_dir, state)  # so a failure in the first chunk still leaves a loadable run
-    with open(run_dir / "metrics.jsonl", "a") as log, _catch_signals() as signals:
+    with open(run_dir / "metrics.jsonl", "a") as log, caught_signals() as signals:
         while int(state.step) < cfg.steps:
             step0 = int(state.step)
             n = min(cfg.chunk, cfg.steps - step0)
@@ -141,8 +125,8 @@ def load_losses(run_dir: Path) -> np.ndarray:
         for line in p.read_text().splitlines():
             try:
                 r = json.loads(line)
-                rows.append((r["step"], r["loss"]))
-            except (ValueError, KeyError):
+                rows.append((float(r["step"]), float(r["loss"])))
+            except (ValueError, KeyError, TypeError):  # a torn or foreign line is skipped
                 continue
     return np.array(rows, dtype=float).reshape(-1, 2)
 

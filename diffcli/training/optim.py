@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import optax
 
-from diffcli.config import TrainConfig
+from diffcli.config import TrainConfig, warmup_steps
 from diffcli.errors import choice_error
 
 SCHEDULES = ("constant", "cosine")
 
 
 def make_schedule(cfg: TrainConfig) -> optax.Schedule:
+    warmup = warmup_steps(cfg)
     if cfg.schedule == "constant":
-        if cfg.warmup > 0:
-            return optax.linear_schedule(0.0, cfg.lr, cfg.warmup)
+        if warmup > 0:
+            return optax.linear_schedule(0.0, cfg.lr, warmup)
         return optax.constant_schedule(cfg.lr)
     if cfg.schedule == "cosine":
         return optax.warmup_cosine_decay_schedule(
             init_value=0.0,
             peak_value=cfg.lr,
-            warmup_steps=cfg.warmup,
-            decay_steps=max(cfg.steps, cfg.warmup + 1),
+            warmup_steps=warmup,
+            decay_steps=max(cfg.steps, warmup + 1),
             end_value=cfg.final_lr,
         )
     raise choice_error("learning-rate schedule", cfg.schedule, SCHEDULES)

@@ -7,7 +7,6 @@ process and network spelt out (what config.toml records).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,10 +15,11 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from diffcli.config import Config
+from diffcli.config import Config, warmup_steps
 from diffcli.data import DATASETS, Dataset, get_dataset
 from diffcli.data.base import entry_name
 from diffcli.errors import DiffcliError
+from diffcli.limits import GRID_POWER, MAX_LR, MAX_POINTS, check_count, check_range, check_seed
 from diffcli.nn.base import NETWORKS, build_network
 from diffcli.processes import PROCESSES, Process
 from diffcli.training.optim import make_optimizer
@@ -60,15 +60,18 @@ def check(cfg: Config) -> None:
     for k, v in positive.items():
         if v <= 0:
             raise DiffcliError(f"{k} must be a positive integer, got {v}")
-    if not (t.lr > 0 and math.isfinite(t.lr)):
-        raise DiffcliError(f"train.lr must be a finite number > 0, got {t.lr}")
+    check_count(s.n, "sample.n", 1, MAX_POINTS)
+    check_seed(t.seed, "train.seed")
+    if not (0 < t.lr <= MAX_LR):
+        raise DiffcliError(f"train.lr must be in (0, {MAX_LR:g}], got {t.lr:g}")
+    if t.warmup is not None and t.warmup > t.steps:
+        raise DiffcliError(f"train.warmup ({t.warmup}) must not exceed train.steps ({t.steps})")
     if not 0 <= t.ema < 1:
         raise DiffcliError(f"train.ema must be in [0, 1) (0 = off), got {t.ema}")
     for k in ("clip", "warmup", "seed", "final_lr", "keep", "checkpoint_every"):
-        if getattr(t, k) < 0:
+        if (getattr(t, k) or 0) < 0:
             raise DiffcliError(f"train.{k} must be >= 0, got {getattr(t, k)}")
-    if not (s.grid_power > 0 and math.isfinite(s.grid_power)):
-        raise DiffcliError(f"sample.grid_power must be a finite number > 0, got {s.grid_power}")
+    check_range(s.grid_power, "sample.grid_power", *GRID_POWER)
 
 
 def resolve(cfg: Config) -> Config:
@@ -78,7 +81,7 @@ def resolve(cfg: Config) -> Config:
     model = PROCESSES.resolve(cfg.model.process, cfg.model.options, "model.")
     network = NETWORKS.resolve(cfg.network.name, cfg.network.options, "network.")
     return replace(cfg, data=replace(cfg.data, options=data), model=replace(cfg.model, options=model),
-                   network=replace(cfg.network, options=network))
+                   network=replace(cfg.network, options=network), train=replace(cfg.train, warmup=warmup_steps(cfg.train)))
 
 
 def build(cfg: Config) -> Setup:

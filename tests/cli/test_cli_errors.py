@@ -79,6 +79,38 @@ CASES = [
     Case("unknown-metric", ["sample", "tiny", "--metrics", "cd,fid"], ("fid", "mmd2")),
     Case("stray-argument", ["sample", "tiny", "extra"], ("extra",)),
     Case("list-unknown-kind", ["list", "wizards"], ("wizards", "solvers")),
+    # issue 8: names, paths, seeds and sizes
+    Case("name-empty", TRAIN + ["--name", ""], ("--name",)),
+    Case("name-newline", TRAIN + ["--name", "a\nb"], ("control character",)),
+    Case("name-too-long", TRAIN + ["--name", "x" * 300], ("at most 200",)),
+    Case("runs-dir-is-a-file", TRAIN + ["--runs-dir", "runs/afile"], ("runs/afile", "is a file")),
+    Case("seed-huge-sample", ["sample", "tiny", "--seed", "99999999999999999999"], ("--seed", "4294967295")),
+    Case("seed-aliasing-train", TRAIN + ["--seed", "99999999999"], ("train.seed", "4294967295")),
+    Case("seed-huge-likelihood", ["likelihood", "tiny", "--seed", "99999999999999999999"], ("--seed",)),
+    Case("n-huge", ["sample", "tiny", "--n", "1000000000"], ("--n", "1000000")),
+    Case("steps-huge", ["sample", "tiny", "--solver", "euler", "--steps", "1000000000", "--n", "10"], ("--steps", "100000")),
+    Case("bench-steps-huge", ["bench", "tiny", "--steps", "99999999999999999999"], ("--steps",)),
+    Case("grid-power-inf", ["sample", "tiny", "--grid-power", "inf"], ("--grid-power",)),
+    Case("grid-power-huge", ["sample", "tiny", "--grid-power", "1e308"], ("--grid-power",)),
+    Case("grid-power-tiny", ["sample", "tiny", "--grid-power", "1e-300"], ("--grid-power",)),
+    Case("icoeff-nan", ["sample", "tiny", "--solver", "tsit5", "--rtol", "1e-3", "--icoeff", "nan"], ("--icoeff",)),
+    Case("pcoeff-huge", ["sample", "tiny", "--solver", "tsit5", "--rtol", "1e-3", "--pcoeff", "-1e308"], ("--pcoeff",)),
+    Case("snr-inf", ["sample", "tiny", "--solver", "pc", "--snr", "inf"], ("--snr",)),
+    Case("noise-nan", TRAIN + ["--set", "data.noise=nan"], ("data.noise",)),
+    Case("noise-inf", TRAIN + ["--set", "data.noise=inf"], ("data.noise",)),
+    Case("lr-inf", TRAIN + ["--set", "train.lr=inf"], ("train.lr",)),
+    Case("lr-huge", TRAIN + ["--set", "train.lr=1e308"], ("train.lr",)),
+    Case("clip-nan", TRAIN + ["--set", "train.clip=nan"], ("train.clip",)),
+    Case("final-lr-nan", TRAIN + ["--set", "train.final_lr=nan"], ("train.final_lr",)),
+    Case("checkpoint-every-negative", TRAIN + ["--set", "train.checkpoint_every=-5"], ("train.checkpoint_every",)),
+    Case("keep-negative", TRAIN + ["--set", "train.keep=-1"], ("train.keep",)),
+    Case("grid-power-config-inf", TRAIN + ["--set", "sample.grid_power=inf"], ("sample.grid_power",)),
+    Case("warmup-above-steps", TRAIN + ["--set", "train.warmup=50"], ("train.warmup", "train.steps")),
+    Case("complex-data", TRAIN + ["-d", "complex.npy"], ("complex",)),
+    Case("huge-data", TRAIN + ["-d", "huge.npy"], ("float32",)),
+    Case("empty-csv", TRAIN + ["-d", "empty.csv"], ("empty",)),
+    Case("resume-steps-below-done", ["train", "--resume", "runs/tiny", "--steps", "5"], ("already at step 20 of 5",)),
+    Case("options-before-run", ["sample", "--eta", "0.5", "tiny"], ("the run comes before",)),
 ]
 
 CONFIG_FILES = {
@@ -100,6 +132,11 @@ def make_workspace(root: Path, run_dir: Path, tiny_toml: str) -> Path:
     (root / "tiny.toml").write_text(tiny_toml)
     for name, text in CONFIG_FILES.items():
         (root / name).write_text(text)
+    import numpy as np
+
+    np.save(root / "complex.npy", np.array([[1 + 2j, 3.0]] * 4))
+    np.save(root / "huge.npy", np.array([[1e300, 0.0]] * 4))
+    (root / "empty.csv").write_text("")
     return root
 
 

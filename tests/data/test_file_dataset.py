@@ -32,6 +32,15 @@ def test_npy_of_images_loads_with_its_point_shape(tmp_path):
     assert x.shape == (5, 8, 8, 1) and all(any(np.array_equal(r, i) for i in imgs) for r in x)
 
 
+def test_csv_with_a_header_line_loads(tmp_path):
+    """What pandas writes: one non-numeric first line, then the points."""
+    (tmp_path / "h.csv").write_text("x,y\n1,2\n3,4.5\n")
+    assert get_dataset(str(tmp_path / "h.csv")).shape == (2,)
+    from diffcli.data.file import load_points
+
+    np.testing.assert_array_equal(load_points(tmp_path / "h.csv"), [[1, 2], [3, 4.5]])
+
+
 def test_csv_loads(tmp_path):
     p = tmp_path / "pts.csv"
     p.write_text("\n".join(",".join(repr(float(v)) for v in row) for row in POINTS) + "\n")
@@ -103,7 +112,9 @@ BAD = [
     ("inf.npy", np.array([[1.0, np.inf]]), "NaN or Inf"),
     ("nan.csv", "1,2\nnan,3\n", "NaN"),
     ("words.csv", "a,b\nc,d\n", "could not be read"),
-    ("header.csv", "x,y\n1,2\n", "could not be read"),
+    ("header_only.csv", "x,y\n", "empty"),
+    ("complex.npy", np.array([[1 + 2j, 3.0]]), "complex"),
+    ("huge.npy", np.array([[1e300, 0.0]]), "float32"),
     ("ragged.csv", "1,2\n3\n", "could not be read"),
     ("strings.npy", np.array([["a", "b"]]), "not numbers"),
     ("bools.npy", np.array([[True, False]]), "not numbers"),

@@ -10,11 +10,18 @@ import pytest
 from diffcli.errors import DiffcliError, SolverError
 
 
-def test_nan_loss_stops_names_step_keeps_checkpoint(tmp_path, cli_env, cli):
+def diverging(tmp_path) -> None:
+    """A config whose loss overflows float32 in its first chunk: data at 1e30 (within float32's
+    range, so the file is accepted; its squared error is not)."""
+    np.save(tmp_path / "far.npy", np.full((64, 2), 1e30, np.float32))
     (tmp_path / "c.toml").write_text(
-        "[network]\nwidth = 16\ndepth = 1\n[train]\nsteps = 400\nbatch = 32\nchunk = 20\nlr = 1e12\n"
+        '[data]\nname = "far.npy"\n[network]\nwidth = 16\ndepth = 1\n[train]\nsteps = 400\nbatch = 32\nchunk = 20\n'
         "checkpoint_every = 0\n"
     )
+
+
+def test_nan_loss_stops_names_step_keeps_checkpoint(tmp_path, cli_env, cli):
+    diverging(tmp_path)
     r = cli(["train", "--config", "c.toml", "--name", "boom"], tmp_path, cli_env)
     assert r.returncode == 3, r.stderr
     assert "at step" in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -89,8 +96,7 @@ def test_overwrite_that_fails_puts_the_old_run_back(tiny_run, tmp_path, cli_env,
 
     shutil.copytree(tiny_run.run_dir, tmp_path / "runs" / "keep")
     before = (tmp_path / "runs" / "keep" / "checkpoint.safetensors").read_bytes()
-    (tmp_path / "c.toml").write_text("[network]\nwidth = 16\ndepth = 1\n[train]\nsteps = 200\nbatch = 32\nchunk = 20\n"
-                                     "lr = 1e12\n")
+    diverging(tmp_path)
     r = cli(["train", "--config", "c.toml", "--name", "keep", "--overwrite"], tmp_path, cli_env)
     assert r.returncode == 3, r.stderr  # the new training diverged
     assert (tmp_path / "runs" / "keep" / "checkpoint.safetensors").read_bytes() == before
@@ -110,3 +116,40 @@ def test_plot_picks_a_solver_the_model_accepts(tiny_cfg, tmp_path):
     run_dir, _ = train_run(cfg, tmp_path / "runs", "bridge")
     made, missing = plot_run(run_dir)
     assert {p.name for p in made} >= {"samples.png", "trajectories.png", "flow.gif"}
+
+
+def test_plot_skips_malformed_metrics_lines(tiny_run, tmp_path):
+    """A torn or foreign line in metrics.jsonl is skipped; every plot is still written."""
+    import shutil
+
+    from diffcli.plot import plot_run
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run.run_dir, run)
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('[1, 2]\n{"step": "x", "loss": 1}\n{"step": 3}\n{"ste\n"null"\n')
+    made, missing = plot_run(run)
+    assert {p.name for p in made} >= {"samples.png", "trajectories.png", "flow.gif", "loss.png"}
+
+
+def test_ctrl_c_stops_a_bench_and_keeps_the_previous_one(tiny_run, tmp_path, cli_env):
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "runs" / "b"
+    shutil.copytree(tiny_run.run_dir, run)
+    (run / "bench.json").write_text('{"previous": true}\n')
+    p = subprocess.Popen([sys.executable, "-m", "diffcli", "bench", "runs/b", "--solvers", "euler,heun", "--steps",
+                          "100,200,300,400,500", "--tols", "", "--seeds", "3", "--n", "2000"], cwd=tmp_path, env=cli_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = p.stdout.readline()  # the first setting's row: the bench is under way
+    assert "NFE" in first, first + p.stderr.read()
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "previous bench.json and bench.csv are kept" in err
+    assert (run / "bench.json").read_text() == '{"previous": true}\n' and not (run / "bench.csv").exists()

@@ -107,7 +107,7 @@ def test_every_option_has_help_and_a_checked_type(name):
     ({"solver": "ddim", "options": {"eta": None}}, "--eta needs a value"),
     ({"solver": "euler-maruyama", "rtol": 1e-3}, "takes --steps, not tolerances; adaptive solvers: .*heun"),
     ({"solver": "rk9"}, "unknown solver 'rk9'; accepted: ancestral, "),
-    ({"solver": "heun", "grid_power": float("inf")}, "--grid-power must be a finite number > 0"),
+    ({"solver": "heun", "grid_power": float("inf")}, r"--grid-power must be a finite number in \[0.1, 10\]"),
     ({"solver": "heun", "icoeff": float("nan")}, "--icoeff must be a finite number"),
 ])
 def test_bad_plans(kw, match):

@@ -56,12 +56,19 @@ def test_resume_from_a_checkpoint_is_bit_for_bit(tiny_cfg, tiny_run, tmp_path):
 
 
 def test_divergence_keeps_the_promised_checkpoint(tiny_cfg, tmp_path):
-    # lr warms up from 0: the first chunk (lr 0, then 1e29) has finite losses, the second does not.
-    cfg = C.from_dict({"train": {"lr": 1e30, "warmup": 10, "chunk": 2, "steps": 6}}, tiny_cfg)
+    # An optimiser whose rate warms up from 0 to 1e30 (beyond what the config accepts, so set on
+    # the built pieces): the first chunk (rates 0, then 1e29) has finite losses, the second does not.
+    import dataclasses
+
+    import optax
+
+    cfg = C.from_dict({"train": {"warmup": 0, "chunk": 2, "steps": 6}}, tiny_cfg)
+    schedule = optax.linear_schedule(0.0, 1e30, 10)
+    setup = dataclasses.replace(build(cfg), tx=optax.adam(schedule), schedule=schedule)
     run_dir = tmp_path / "diverge"
     run_dir.mkdir()
     with pytest.raises(NonFiniteLoss) as e:
-        train(build(cfg), run_dir)
+        train(setup, run_dir)
     msg = str(e.value)
     assert e.value.exit_code == 3 and "\n" not in msg
     logged = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -69,7 +76,7 @@ def test_divergence_keeps_the_promised_checkpoint(tiny_cfg, tmp_path):
     # the message promises a checkpoint: it must exist and load
     assert (run_dir / CHECKPOINT).is_file() or "checkpoint is kept" not in msg
     if (run_dir / CHECKPOINT).is_file():
-        state = checkpoint.load(run_dir, build(cfg).init_state())
+        state = checkpoint.load(run_dir, setup.init_state())
         assert 0 <= int(state.step) <= 2
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(state.params))
 
