@@ -43,19 +43,21 @@ class BenchRow:
     nfe_min: int
     nfe_max: int
     scores: dict[str, float]  # {metric: mean over seeds}
-    sds: dict[str, float]  # {metric: spread over seeds}
+    sds: dict[str, float]  # {metric: sample standard deviation over seeds (NaN for one seed)}
+    per_seed: dict[str, list[float]]  # {metric: the value of each seed}
     ms_per_call: float  # median over seeds
     ms_per_nfe: float
     compile_s: float
     variant: str = ""  # the solver's options as in labels ("eta 0.5"; "" when it has none)
 
     def flat(self) -> dict[str, Any]:
-        """One flat record: the metrics as `name`, `name_sd` columns after the NFE ones."""
+        """One flat record: each metric as `name`, `name_sd` and `name_seeds` (the values of each
+        seed) after the NFE columns."""
         d = asdict(self)
-        scores, sds = d.pop("scores"), d.pop("sds")
+        scores, sds, per_seed = d.pop("scores"), d.pop("sds"), d.pop("per_seed")
         head = {k: d.pop(k) for k in ("label", "name", "solver", "steps", "tol", "nfe", "nfe_min", "nfe_max")}
         for k in scores:
-            head[k], head[f"{k}_sd"] = scores[k], sds[k]
+            head[k], head[f"{k}_sd"], head[f"{k}_seeds"] = scores[k], sds[k], per_seed[k]
         return head | d
 
 
@@ -123,6 +125,7 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
             nfe=float(np.mean(nfes)), nfe_min=min(nfes), nfe_max=max(nfes),
             scores={m: float(np.mean([s[m] for s in scored])) for m in metrics},
             sds={m: spread([s[m] for s in scored]) for m in metrics},
+            per_seed={m: [s[m] for s in scored] for m in metrics},
             ms_per_call=1e3 * float(np.median(secs)), ms_per_nfe=1e3 * float(np.median([s / f for s, f in zip(secs, nfes)])),
             compile_s=total - sum(secs),
         )
@@ -137,14 +140,16 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
 
 
 def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) -> None:
+    """bench.json: {meta, floor, rows}; bench.csv: one line per setting, the per-seed values joined
+    by ';', the data floor as floor_<metric> and floor_<metric>_sd columns on every line."""
     flat = [r.flat() for r in rows]
     write_json(Path(run_dir) / "bench.json", {"meta": meta, "floor": floor.flat(), "rows": flat})
+    floor_cols = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(flat[0]) if flat else ["label"])
+    w = csv.DictWriter(buf, fieldnames=[*(flat[0] if flat else {"label": None}), *floor_cols])
     w.writeheader()
     for r in flat:
-        w.writerow(r)
-    w.writerow({"label": "data floor", **{k: v for k, v in floor.flat().items() if k != "pairs"}})
+        w.writerow({k: ";".join(f"{x!r}" for x in v) if isinstance(v, list) else v for k, v in r.items()} | floor_cols)
     write_text(Path(run_dir) / "bench.csv", buf.getvalue())
 
 

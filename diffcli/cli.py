@@ -5,7 +5,9 @@ No JAX math here, and JAX is imported lazily inside commands so `diffcli --help`
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -16,9 +18,53 @@ from diffcli.errors import DiffcliError
 app = typer.Typer(
     help="diffcli: train diffusion and flow models, then choose the integrator and see what it costs in NFE.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        import diffcli
+
+        typer.echo(f"diffcli {diffcli.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", metavar="", is_eager=True, callback=_version,
+                                       help="print diffcli's version and exit")):
+    """diffcli: train diffusion and flow models, then choose the integrator and see what it costs in NFE."""
+
+
+# -- shell completion: the registries are read only when the shell asks, so --help stays fast --
+def _names(registry: str) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:
+        import importlib
+
+        module, attr = registry.rsplit(".", 1)
+        names = getattr(importlib.import_module(module), attr).names()
+        head, _, last = incomplete.rpartition(",")  # comma lists complete their last item
+        return [f"{head}," * bool(head) + n for n in names if n.startswith(last)]
+
+    return complete
+
+
+SOLVERS = _names("diffcli.sampling.registry.SAMPLERS")
+MODELS = _names("diffcli.processes.base.PROCESSES")
+DATA = _names("diffcli.data.base.DATASETS")
+NETWORKS = _names("diffcli.nn.base.NETWORKS")
+METRICS = _names("diffcli.metrics.base.METRICS")
+GRIDS = _names("diffcli.sampling.grid.GRIDS")
+
+
+def _norms(incomplete: str) -> list[str]:
+    return [n for n in ("max", "rms") if n.startswith(incomplete)]
+
+
+FLAG = {"metavar": ""}  # a flag takes no value: help shows none
+JSON_HELP = "print the record written to disk, as JSON, instead of the table"
+QUIET_HELP = "no progress and no table (errors still go to stderr)"
 
 
 def _split(text: str, cast, what: str) -> list:
@@ -78,21 +124,25 @@ def _start_jax() -> None:
     configure()
 
 
-@app.command()
+@app.command(epilog="Examples:  diffcli train --model rf --data cat  ·  diffcli train -c configs/vpsde_cat.toml --name vp  ·  "
+                    "diffcli train --data pts.csv --set model.source=uniform-square  ·  diffcli train --resume runs/vp")
 def train(
-    model: str | None = typer.Option(None, "--model", "-m", help="process (diffcli list models): rf, vpsde, vesde, ddpm, …"),
-    data: str | None = typer.Option(None, "--data", "-d",
+    model: str | None = typer.Option(None, "--model", "-m", autocompletion=MODELS,
+                                     help="process (diffcli list models): rf, vpsde, vesde, ddpm, …"),
+    data: str | None = typer.Option(None, "--data", "-d", autocompletion=DATA,
                                     help="data set name or a .npy/.csv file of shape (n, d) or (n, *shape)"),
-    network: str | None = typer.Option(None, "--network", help="network (diffcli list networks): mlp, unet"),
+    network: str | None = typer.Option(None, "--network", autocompletion=NETWORKS,
+                                       help="network (diffcli list networks): mlp, unet"),
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config (defaults: configs/rf_cat.toml's values)"),
     steps: int | None = typer.Option(None, "--steps", help="training steps (train.steps)"),
-    seed: int | None = typer.Option(None, "--seed", help="training seed (train.seed)"),
+    seed: int | None = typer.Option(None, "--seed", help="training seed (train.seed), in [0, 2^32)"),
     name: str | None = typer.Option(None, "--name", help="run name under runs/ (default: <model>-<data>-<i>)"),
     set_: list[str] = typer.Option([], "--set",
                                    help="override a config value: --set train.lr=1e-3 or model.sigma_max=20 (repeatable)"),
-    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run of the same name"),
+    overwrite: bool = typer.Option(False, "--overwrite", **FLAG, help="replace an existing run of the same name"),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
     resume: str | None = typer.Option(None, "--resume", help="continue this run from its latest checkpoint"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
     """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json).
 
@@ -102,10 +152,7 @@ def train(
     if resume is not None:
         if any(v is not None for v in (model, data, network, config, seed, name)) or set_ or overwrite:
             raise DiffcliError("--resume takes the run's own config; only --steps may be given with it")
-        cfg, total = None, steps
-        from diffcli.runs import open_run
-
-        total = total or C.load(open_run(resume) / "config.toml").train.steps
+        cfg = None
     else:
         # the flags and --set form one layer over the config file: an option given with --set
         # stays with the model (or data set, network) named by a flag, and is checked against it
@@ -115,95 +162,117 @@ def train(
         for sec, kv in direct.items():
             layer.setdefault(sec, {}).update({k: v for k, v in kv.items() if v is not None})
         cfg = C.from_dict({k: v for k, v in layer.items() if v}, C.load(config))
-        total = cfg.train.steps
     _start_jax()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from diffcli.render import console, kv_table
+    from diffcli.render import console, kv_table, progress
     from diffcli.training.api import resume_run, train_run
     from diffcli.training.setup import build
 
-    setup = build(cfg) if cfg is not None else None  # bad input fails here, before any progress bar
+    setup = build(cfg) if cfg is not None else None  # bad input fails here, before any progress
+    if resume is not None:
+        from diffcli.runs import open_run
 
-    with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-                  TextColumn("{task.fields[sps]} steps/s"), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("train", total=total, loss="…", sps="…")
-
+        total = steps or C.load(open_run(resume) / "config.toml").train.steps
+    else:
+        total = setup.cfg.train.steps
+    with progress("train", total, "steps", quiet) as update:
         def on_chunk(step, loss, sps):
-            bar.update(task, completed=step, loss=f"{loss:.4f}", sps=f"{sps:.0f}")
+            update(step, f"loss {loss:.4f}, {sps:.0f} steps/s")
 
         if resume is not None:
             run_dir, s = resume_run(resume, steps, on_chunk)
         else:
             run_dir, s = train_run(setup.cfg, runs_dir, name, overwrite, on_chunk, setup=setup)
-    console.print(kv_table(f"trained {run_dir}", {
-        "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
-        "compile s": f"{s.compile_seconds:.1f}", "wall s": f"{s.seconds:.1f}",
-    }))
+    if not quiet:
+        console.print(kv_table(f"trained {run_dir}", {
+            "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
+            "compile s": f"{s.compile_seconds:.1f}", "wall s": f"{s.seconds:.1f}",
+        }))
 
 
-@app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS)
+@app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS + "  Examples:  diffcli sample RUN --solver heun --steps 10  ·  "
+             "diffcli sample RUN --solver tsit5 --rtol 1e-3 --trajectories 20  ·  diffcli sample RUN --solver ddim --eta 0.5")
 def sample(
     ctx: typer.Context,
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
-    solver: str | None = typer.Option(None, "--solver", help=SOLVER_HELP),
+    solver: str | None = typer.Option(None, "--solver", autocompletion=SOLVERS, help=SOLVER_HELP),
     steps: int | None = typer.Option(None, "--steps", help="fixed steps (default: the solver's own, else 20)"),
-    rtol: float | None = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1)"),
-    atol: float | None = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1)"),
+    rtol: float | None = typer.Option(None, "--rtol", help="adaptive: relative tolerance in (0, 1); alone it sets --atol too"),
+    atol: float | None = typer.Option(None, "--atol", help="adaptive: absolute tolerance in (0, 1); alone it sets --rtol too"),
     n: int = typer.Option(2000, "--n", help="number of samples"),
-    seed: int = typer.Option(0, "--seed", help="sampling seed"),
+    seed: int = typer.Option(0, "--seed", help="sampling seed, in [0, 2^32)"),
     trajectories: int = typer.Option(0, "--trajectories", help="also save K trajectories"),
-    grid: str | None = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
-    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid"),
+    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS,
+                                    help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid, in [0.1, 10]"),
     pcoeff: float = typer.Option(0.0, "--pcoeff", help="PID controller: proportional coefficient"),
     icoeff: float = typer.Option(1.0, "--icoeff", help="PID controller: integral coefficient"),
     dcoeff: float = typer.Option(0.0, "--dcoeff", help="PID controller: derivative coefficient"),
     max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
-    norm: str = typer.Option("max", "--norm", help=NORM_HELP),
-    metrics: str = typer.Option("cd,mmd2", "--metrics", help=METRICS_HELP),
-    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+    norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
+    metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
     _check_run(run)
     metric_list = _split(metrics, str, "metrics")
     options = _solver_options(ctx.args)
     _start_jax()
-    from diffcli.render import console, kv_table, scores_items
+    from diffcli.render import console, err_console, kv_table, scores_items
     from diffcli.sampling.api import plan_for, sample_loaded
     from diffcli.training.restore import load_run
 
     run_dir, setup, state = load_run(run)
     plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, options=options,
                     pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, norm=norm)
+    def announce():
+        if not quiet and not console.is_terminal:
+            err_console.print(f"sample: {plan.label()}, {n} points …", highlight=False)
+
     run_dir, sc, floor, path, compiles = sample_loaded(run_dir, setup, state, plan, n, seed, trajectories,
-                                                       use_ema=False if raw else None, metrics=metric_list)
-    r = sc.result
-    console.print(kv_table(f"{plan.label()} · {run_dir}", {
-        "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
-        **scores_items(sc.scores, floor),
-        "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
-        "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
-        "samples": str(path),
-    }))
+                                                       use_ema=False if raw else None, metrics=metric_list,
+                                                       on_start=announce)
+    if as_json:
+        _print_json(path.with_suffix(".json"))
+    elif not quiet:
+        r = sc.result
+        console.print(kv_table(f"{plan.label()} · {run_dir}", {
+            "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
+            **scores_items(sc.scores, floor),
+            "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
+            "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
+            "samples": str(path),
+        }))
+
+
+def _print_json(path: Path) -> None:
+    """The record as written to disk, on stdout."""
+    sys.stdout.write(json.dumps(json.loads(Path(path).read_text()), indent=2) + "\n")
 
 
 @app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS + " In a bench an option may list several values "
-             "(--eta 0,0.5,1): every combination is a setting.")
+             "(--eta 0,0.5,1): every combination is a setting.  Examples:  diffcli bench RUN --solvers euler,heun,tsit5 "
+             "--steps 10,20 --tols 1e-2  ·  diffcli bench RUN --solvers ddim --steps 20,50 --eta 0,1 --metrics cd,w2")
 def bench(
     ctx: typer.Context,
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
-    solvers: str = typer.Option("euler,heun,tsit5", "--solvers", help="comma-separated solver names"),
+    solvers: str = typer.Option("euler,heun,tsit5", "--solvers", autocompletion=SOLVERS, help="comma-separated solver names"),
     steps: str = typer.Option("10,20,50,100", "--steps", help="fixed step counts, comma-separated"),
-    tols: str = typer.Option("5e-2,1e-2,1e-3,5e-4", "--tols", help="tolerances (rtol = atol) for adaptive solvers"),
+    tols: str = typer.Option("5e-2,1e-2,1e-3,5e-4", "--tols",
+                             help="tolerances for adaptive solvers, comma-separated; each sets rtol = atol"),
     seeds: int = typer.Option(5, "--seeds", help="sampling seeds per setting"),
     n: int = typer.Option(2000, "--n", help="samples per seed"),
-    grid: str | None = typer.Option(None, "--grid", help="fixed-step time grid: uniform | power (default: the run's)"),
-    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid"),
-    norm: str = typer.Option("max", "--norm", help=NORM_HELP),
-    metrics: str = typer.Option("cd,mmd2", "--metrics", help=METRICS_HELP),
-    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS,
+                                    help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid, in [0.1, 10]"),
+    norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
+    metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
-    """Every solver setting over several seeds: NFE, the metrics, time; writes bench.json and bench.csv."""
+    """Every solver setting over several seeds: NFE, the metrics (mean ± sample sd), time; writes bench.json and bench.csv."""
     solver_list = _split(solvers, str, "solvers")
     step_list = _split(steps, int, "steps") if steps.strip() else []
     tol_list = _split(tols, float, "tols") if tols.strip() else []
@@ -211,71 +280,87 @@ def bench(
     _check_run(run)
     options = _solver_options(ctx.args, lists=True)
     _start_jax()
-    from diffcli.bench import bench_loaded
-    from diffcli.render import bench_table, console
+    from diffcli.bench import bench_loaded, plans
+    from diffcli.render import bench_table, console, progress
     from diffcli.training.restore import load_run
 
     loaded = load_run(run)
     grid = loaded[1].cfg.sample.grid if grid is None else grid
     grid_power = loaded[1].cfg.sample.grid_power if grid_power is None else grid_power
+    total = len(plans(solver_list, step_list, tol_list, options, grid=grid, grid_power=grid_power, norm=norm))
+    with progress("bench", total, "settings", quiet) as update:
+        done = []
 
-    with console.status("bench") as status:
         def on_row(r):
-            shown = "  ".join(f"{k} {v:.5g}" for k, v in r.scores.items())
-            status.update(f"bench: {r.label}: NFE {r.nfe:.0f}, {shown}")
-            console.print(f"  {r.label:<30} NFE {r.nfe:6.1f}  {shown}  {r.ms_per_call:7.1f} ms", highlight=False)
+            done.append(r)
+            first = next(iter(r.scores))
+            update(len(done), f"{r.label}: NFE {r.nfe:.0f}, {first} {r.scores[first]:.5g}")
 
         run_dir, rows, floor = bench_loaded(*loaded, solver_list, step_list, tol_list, seeds, n,
                                             use_ema=False if raw else None, on_row=on_row, options=options,
                                             metrics=metric_list, grid=grid, grid_power=grid_power, norm=norm)
-    shown = grid + (f"^{grid_power:g}" if grid == "power" else "")
-    console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sd · "
-                                           f"fixed steps on the {shown} time grid"))
-    console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
+    if as_json:
+        _print_json(run_dir / "bench.json")
+    elif not quiet:
+        shown = grid + (f"^{grid_power:g}" if grid == "power" else "")
+        console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sample sd · "
+                                               f"fixed steps on the {shown} time grid"))
+        console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
 
 
-@app.command()
+@app.command(epilog="Examples:  diffcli likelihood RUN --n 2000 --rtol 1e-4  ·  diffcli likelihood RUN --hutchinson --probes 4")
 def likelihood(
     run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
     n: int = typer.Option(2000, "--n", help="held-out data points"),
-    seed: int = typer.Option(0, "--seed", help="seed of the held-out draw (and the Hutchinson probes)"),
-    exact: bool | None = typer.Option(None, "--exact/--hutchinson",
-                                   help="divergence: exact trace, or Hutchinson's estimate (default: exact up to 10 dims)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the held-out draw (and the Hutchinson probes), in [0, 2^32)"),
+    exact: bool | None = typer.Option(None, "--exact/--hutchinson", **FLAG,
+                                      help="divergence: exact trace, or Hutchinson's estimate (default: exact up to 10 dims)"),
     probes: int = typer.Option(1, "--probes", help="Hutchinson: Rademacher probes per point"),
     rtol: float = typer.Option(1e-5, "--rtol", help="Tsit5 relative tolerance"),
     atol: float = typer.Option(1e-5, "--atol", help="Tsit5 absolute tolerance"),
-    raw: bool = typer.Option(False, "--raw", help="use the raw weights instead of the EMA"),
+    raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
     """NLL of held-out data in nats per dimension through the probability-flow ODE (adaptive Tsit5)."""
     _start_jax()
     from diffcli.likelihood import likelihood_run
-    from diffcli.render import console, kv_table
+    from diffcli.render import console, err_console, kv_table
+
+    def announce():
+        if not quiet:
+            err_console.print(f"likelihood: {n} held-out points, Tsit5 at rtol {rtol:g}, atol {atol:g} …", highlight=False)
 
     run_dir, r, path = likelihood_run(run, n, seed, exact=exact, probes=probes, rtol=rtol, atol=atol,
-                                      use_ema=False if raw else None)
-    console.print(kv_table(f"likelihood · {run_dir}", {
-        "NLL (nats / dim)": f"{r.nats_per_dim:.4f} ± {r.stderr:.4f}",
-        "divergence": "exact" if r.exact else f"Hutchinson, {r.probes} Rademacher probe(s)",
-        "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
-        "seconds": f"{r.seconds:.2f}", "written": str(path),
-    }))
+                                      use_ema=False if raw else None, on_start=announce)
+    if as_json:
+        _print_json(path)
+    elif not quiet:
+        console.print(kv_table(f"likelihood · {run_dir}", {
+            "NLL (nats / dim)": f"{r.nats_per_dim:.4f} ± {r.stderr:.4f}",
+            "divergence": "exact" if r.exact else f"Hutchinson, {r.probes} Rademacher probe(s)",
+            "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
+            "seconds": f"{r.seconds:.2f}", "written": str(path),
+        }))
 
 
-@app.command()
-def plot(run: str = typer.Argument(..., help="run directory (or its name under runs/)")):
+@app.command(epilog="Example:  diffcli plot runs/demo-rf-cat")
+def plot(run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+         quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP)):
     """PNGs of samples, trajectories, loss and bench (whatever the run has), and a GIF of the flow."""
     _start_jax()
     from diffcli.plot import plot_run
     from diffcli.render import console
 
     made, missing = plot_run(run)
-    for p in made:
-        console.print(f"wrote {p}")
-    for m in missing:
-        console.print(f"[yellow]skipped[/]: {m}")
+    if not quiet:
+        for p in made:
+            console.print(f"wrote {p}")
+        for m in missing:
+            console.print(f"[yellow]skipped[/]: {m}")
 
 
-@app.command("list")
+@app.command("list", epilog="Examples:  diffcli list  ·  diffcli list solvers")
 def list_(kind: str | None = typer.Argument(None, help="models | solvers | metrics | data | networks | grids (all)")):
     """Every registered model, solver, metric, data set, network and time grid, with its options."""
     from diffcli.catalogue import KINDS, rows

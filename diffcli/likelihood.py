@@ -135,7 +135,8 @@ HELD_OUT_SALT = 0x11CE  # held-out data for seed s is drawn with key fold_in(key
 
 
 def likelihood_run(run, n: int = 2000, seed: int = 0, *, exact: bool | None = None, probes: int = 1,
-                   rtol: float = 1e-5, atol: float = 1e-5, use_ema: bool | None = None, max_steps: int = 4096):
+                   rtol: float = 1e-5, atol: float = 1e-5, use_ema: bool | None = None, max_steps: int = 4096,
+                   on_start: Callable[[], None] | None = None):
     """NLL of n fresh held-out points of a trained run's data set; writes
     likelihood/<exact|hutchinsonK>-tol<rtol>-n<n>[-raw]-seed<s>.json into the run. Returns (run_dir, NLLResult, path)."""
     from pathlib import Path
@@ -156,6 +157,8 @@ def likelihood_run(run, n: int = 2000, seed: int = 0, *, exact: bool | None = No
     vectors = d if (exact is None and d <= EXACT_MAX_DIM) or exact else probes  # the divergence's probe vectors
     check_points(n, d * (1 + vectors))
     check_density(setup.process)
+    if on_start:  # every input is checked: the work begins
+        on_start()
     x = setup.dataset.sample(jax.random.fold_in(jax.random.key(seed), HELD_OUT_SALT), n)
     r = nll(setup.process, setup.apply, weights(setup, state, use_ema), x, exact=exact, probes=probes,
             rtol=rtol, atol=atol, seed=seed, max_steps=max_steps)

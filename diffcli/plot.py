@@ -225,13 +225,18 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
         name = METRICS.get(key).label if key in METRICS else key
         for label, rs in groups.items():
             rs = sorted(rs, key=lambda r: r["nfe"])
-            ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[r[key + "_sd"] for r in rs],
+            ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
                         marker="o", ms=4, capsize=2, label=label)
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
-        ax.axhspan(floor[key] - floor[key + "_sd"], floor[key] + floor[key + "_sd"], color="k", alpha=0.08)
+        ax.axhspan(floor[key] - _finite(floor[key + "_sd"]), floor[key] + _finite(floor[key + "_sd"]), color="k", alpha=0.08)
         ax.set(xscale="log", yscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
         ax.grid(alpha=0.3, which="both")
     axes[0][0].legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
     return path
+
+
+def _finite(sd) -> float:
+    """A spread to draw: 0 where there is none (one seed: NaN, or JSON null)."""
+    return sd if isinstance(sd, (int, float)) and sd == sd else 0.0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
+from collections.abc import Callable, Iterator
 
 from rich import box
 from rich.console import Console
@@ -27,13 +30,18 @@ def bench_table(rows, floor, title: str) -> Table:
     best = min((r.scores[names[0]] for r in rows), default=None)
     for r in rows:
         nfe = f"{r.nfe:.0f}" if r.nfe_min == r.nfe_max else f"{r.nfe:.1f}"
-        vals = [f"{m.format(r.scores[k])}±{m.format(r.sds[k])}" for k, m in zip(names, metrics)]
+        vals = [f"{m.format(r.scores[k])}±{_sd(m, r.sds[k])}" for k, m in zip(names, metrics)]
         t.add_row(r.name, nfe, *vals, f"{r.ms_per_call:.1f}", f"{r.ms_per_nfe:.2f}",
                   style="bold green" if r.scores[names[0]] == best else None)
     t.add_section()
-    t.add_row("data floor", "", *(f"{m.format(floor.mean[k])}±{m.format(floor.sd[k])}" for k, m in zip(names, metrics)),
+    t.add_row("data floor", "", *(f"{m.format(floor.mean[k])}±{_sd(m, floor.sd[k])}" for k, m in zip(names, metrics)),
               "", "", style="dim")
     return t
+
+
+def _sd(metric, sd: float) -> str:
+    """A sample standard deviation, or "—" where one seed gives none."""
+    return "—" if sd != sd else metric.format(sd)
 
 
 def scores_items(scores: dict, floor) -> dict[str, str]:
@@ -43,7 +51,7 @@ def scores_items(scores: dict, floor) -> dict[str, str]:
     out = {}
     for k, v in scores.items():
         m = METRICS.get(k)
-        out[m.label] = f"{m.format(v)}   (data floor {m.format(floor.mean[k])} ± {m.format(floor.sd[k])})"
+        out[m.label] = f"{m.format(v)}   (data floor {m.format(floor.mean[k])} ± {_sd(m, floor.sd[k])})"
     return out
 
 
@@ -63,3 +71,39 @@ def plain_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
     for r in rows:
         t.add_row(*r)
     return t
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int, unit: str, quiet: bool = False) -> Iterator[Callable[..., None]]:
+    """update(done, note="") as the work goes: a rich bar on a terminal; one plain line per update
+    on stderr otherwise (CI, `| tee`, a batch job), with a count and an ETA; nothing when quiet."""
+    if quiet:
+        yield lambda done, note="": None
+        return
+    if console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+                      TimeRemainingColumn(), console=console, transient=label != "train") as bar:
+            task = bar.add_task(label, total=total, note="")
+            yield lambda done, note="": bar.update(task, completed=done, note=note)
+        return
+    start: list[float] = []  # (time, done) of the first update: the rate excludes what came before
+
+    def update(done: int, note: str = "") -> None:
+        now = time.perf_counter()
+        if not start:
+            start.extend([now, done])
+            eta = ""
+        else:
+            rate = (done - start[1]) / max(now - start[0], 1e-9)
+            eta = f", ETA {_duration((total - done) / rate)}" if rate > 0 and done < total else ""
+        err_console.print(f"{label} {done}/{total} {unit}" + (f": {note}" if note else "") + eta, highlight=False,
+                          soft_wrap=True)
+
+    yield update
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"

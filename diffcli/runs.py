@@ -65,7 +65,18 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    """Standard JSON: a NaN or infinity (e.g. the spread of one seed) is written as null."""
+    write_text(path, json.dumps(_no_nan(obj), indent=2, default=_jsonable, allow_nan=False) + "\n")
+
+
+def _no_nan(o: Any) -> Any:
+    if isinstance(o, float):
+        return o if o == o and abs(o) != float("inf") else None
+    if isinstance(o, dict):
+        return {k: _no_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_no_nan(v) for v in o]
+    return o
 
 
 def write_npy(path: Path, arr) -> None:

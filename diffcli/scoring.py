@@ -27,7 +27,8 @@ def reference_data(dataset, n: int, seed: int):
 
 @dataclass(frozen=True)
 class Floor:
-    """Mean and standard deviation (over the pairs, ddof = 0) of each metric between independent data draws."""
+    """Mean and sample standard deviation (over the pairs, ddof = 1) of each metric between
+    independent data draws."""
 
     mean: dict[str, float]
     sd: dict[str, float]
@@ -59,5 +60,6 @@ def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_MET
 
 
 def spread(values) -> float:
-    """The standard deviation of the values over seeds or pairs (ddof = 0)."""
-    return float(np.std(values))
+    """The sample standard deviation of the values over seeds or pairs (ddof = 1); NaN for one
+    value, which has no spread to estimate (tables show "—")."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,14 +94,18 @@ def sample_run(run, plan: SolverPlan, n: int, seed: int, trajectories: int = 0, 
 
 
 def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPlan, n: int, seed: int,
-                  trajectories: int = 0, use_ema: bool | None = None, metrics: Iterable[str] = DEFAULT_METRICS):
-    """sample_run for a run already loaded (training/restore.py load_run)."""
+                  trajectories: int = 0, use_ema: bool | None = None, metrics: Iterable[str] = DEFAULT_METRICS,
+                  on_start: Callable[[], None] | None = None):
+    """sample_run for a run already loaded (training/restore.py load_run); on_start() once every
+    input is checked, before the work."""
     from diffcli.jaxsetup import compile_counts
 
     check_points(n, setup.dataset.dim)
     check_seed(seed)
     check_count(trajectories, "--trajectories", 0, n)
     metrics = check_names(metrics)
+    if on_start:
+        on_start()
     before = compile_counts()
     result = sampler_for(setup, plan, n, trajectories)(weights(setup, state, use_ema), seed)
     after = compile_counts()

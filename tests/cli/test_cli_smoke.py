@@ -28,6 +28,8 @@ STAGES = [
     ("sample_euler_again", SAMPLE_EULER),
     ("bench", BENCH),
     ("plot", ["plot", "tiny"]),
+    ("sample_json", ["sample", "tiny", "--solver", "heun", "--steps", "3", "--n", "64", "--seed", "5", "--json"]),
+    ("sample_quiet", ["sample", "tiny", "--solver", "heun", "--steps", "3", "--n", "64", "--seed", "6", "--quiet"]),
 ]
 
 
@@ -188,11 +190,16 @@ def test_bench_writes_json_and_csv(pipeline):
     assert math.isfinite(b["floor"]["cd"]) and b["floor"]["cd"] > 0
     assert [r["nfe"] for r in b["rows"]] == sorted(r["nfe"] for r in b["rows"])
 
-    lines = (pipeline.run / "bench.csv").read_text().splitlines()
-    header = lines[0].split(",")
-    assert {"label", "solver", "nfe", "cd", "mmd2"} <= set(header)
-    assert len(lines) == 1 + 3 + 1  # header, three settings, the data floor
-    assert lines[-1].startswith("data floor")
+    for r in b["rows"]:  # the values of each seed, and their sample standard deviation
+        assert len(r["cd_seeds"]) == 2 and r["cd"] == pytest.approx(np.mean(r["cd_seeds"]))
+        assert r["cd_sd"] == pytest.approx(np.std(r["cd_seeds"], ddof=1))
+
+    import csv
+
+    rows = list(csv.DictReader((pipeline.run / "bench.csv").read_text().splitlines()))
+    assert {"label", "solver", "nfe", "cd", "mmd2", "cd_seeds", "floor_cd", "floor_cd_sd"} <= set(rows[0])
+    assert len(rows) == 3 and all(r["label"] != "data floor" for r in rows)  # the floor is in columns
+    assert float(rows[0]["floor_cd"]) == pytest.approx(b["floor"]["cd"])
 
 
 def test_plot_writes_pngs_and_gif(pipeline):
@@ -214,6 +221,50 @@ def test_no_temporary_files_are_left_behind(pipeline):
     pipeline.ok("plot")
     leftovers = [p for p in pipeline.run.rglob("*") if ".tmp" in p.name]
     assert not leftovers, leftovers
+
+
+def test_progress_lines_when_not_a_terminal(pipeline):
+    """Piped (as here) a command prints one plain progress line per chunk or setting on stderr,
+    with a count; the bench's rows are not printed twice."""
+    train, bench = pipeline.ok("train"), pipeline.ok("bench")
+    assert "train 10/20 steps" in train.stderr and "train 20/20 steps" in train.stderr
+    assert "bench 1/3 settings" in bench.stderr and "bench 3/3 settings" in bench.stderr
+    assert bench.stdout.count("euler 4") == 1  # the table's row only
+
+
+def test_json_prints_the_record_written(pipeline):
+    r = pipeline.ok("sample_json")
+    record = json.loads(r.stdout)
+    written = list((pipeline.run / "samples").glob("*-seed5.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text()) == record
+    assert record["n"] == 64 and record["solver"] == "heun" and record["weights"] == "ema"
+
+
+def test_quiet_prints_nothing(pipeline):
+    r = pipeline.ok("sample_quiet")
+    assert r.stdout == "" and r.stderr == ""
+    assert list((pipeline.run / "samples").glob("*-seed6.npy"))
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-h"], ["sample", "-h"]])
+def test_conventions(cli, cli_env, tmp_path, args):
+    r = cli(args, tmp_path, cli_env)
+    assert r.returncode == 0, r.stderr
+    assert ("diffcli 0.1" in r.stdout) if args == ["--version"] else ("Usage" in r.stdout and "Examples" in r.stdout
+                                                                       or args == ["-h"])
+
+
+def test_flags_show_no_value_in_help(cli, cli_env, tmp_path):
+    r = cli(["train", "--help"], tmp_path, cli_env)
+    line = next(x for x in r.stdout.splitlines() if "--overwrite" in x)
+    assert "<bool>" not in line
+
+
+def test_shell_completion_names_registry_entries():
+    from diffcli.cli import MODELS, SOLVERS
+
+    assert "dpm++2m" in SOLVERS("dpm") and SOLVERS("euler,he") == ["euler,heun"]
+    assert MODELS("vp") == ["vpsde"]
 
 
 def test_help(cli, cli_env, tmp_path):

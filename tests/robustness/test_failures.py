@@ -145,8 +145,8 @@ def test_ctrl_c_stops_a_bench_and_keeps_the_previous_one(tiny_run, tmp_path, cli
     p = subprocess.Popen([sys.executable, "-m", "diffcli", "bench", "runs/b", "--solvers", "euler,heun", "--steps",
                           "100,200,300,400,500", "--tols", "", "--seeds", "3", "--n", "2000"], cwd=tmp_path, env=cli_env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = p.stdout.readline()  # the first setting's row: the bench is under way
-    assert "NFE" in first, first + p.stderr.read()
+    first = p.stderr.readline()  # the first setting's progress line: the bench is under way
+    assert "bench 1/10 settings" in first, first + p.stderr.read()
     time.sleep(0.2)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
