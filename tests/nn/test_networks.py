@@ -36,7 +36,9 @@ def test_every_network_maps_points_to_their_own_shape(name):
             continue
         took += 1
         x = jax.random.normal(jax.random.key(0), (5, *shape))
-        y0, y1 = net(jnp.zeros(5), x), net(jnp.full(5, 0.7), x)
+        g, p = nnx.split(net)
+        call = jax.jit(lambda p, t, x, g=g: nnx.merge(g, p)(t, x))  # one compile, not op by op
+        y0, y1 = call(p, jnp.zeros(5), x), call(p, jnp.full(5, 0.7), x)
         assert y0.shape == x.shape and y0.dtype == jnp.float32 and bool(jnp.isfinite(y0).all())
         assert not np.allclose(y0, y1), "the output does not depend on t"
     assert took, f"network {name!r} takes none of the shapes {SHAPES}"
@@ -84,7 +86,7 @@ def test_a_few_training_steps_on_images_through_the_pipeline(name, tmp_path):
     assert np.load(path).shape == (16, 8, 8, 1) and scored.result.trajectories.shape[2:] == (8, 8, 1)
     assert set(scored.scores) == {"cd", "mmd2", "sw"} and all(np.isfinite(v) for v in scored.scores.values())
 
-    _, nll, _ = likelihood_run(run_dir, n=8, rtol=1e-2, atol=1e-2, exact=False)
+    _, nll, _ = likelihood_run(run_dir, n=4, rtol=1e-1, atol=1e-1, exact=False)
     assert not nll.exact and np.isfinite(nll.nats_per_dim)
 
     made, _ = plot_run(run_dir)
