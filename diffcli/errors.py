@@ -27,3 +27,10 @@ class Interrupted(DiffcliError):
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.exit_code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM
+
+
+def note(message: str) -> None:
+    """One line on stderr for something the user should know that is not an error."""
+    import sys
+
+    sys.stderr.write(f"note: {message}\n")

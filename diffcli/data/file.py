@@ -3,6 +3,7 @@ resampled with replacement."""
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from diffcli.data.base import DATASETS, SUFFIXES, Dataset
-from diffcli.errors import DiffcliError
+from diffcli.errors import DiffcliError, note
 
 
 def load_points(path: str | Path) -> np.ndarray:
@@ -72,12 +73,27 @@ def _numeric_line(line: str) -> bool:
         return False
 
 
+def content_hash(path: str | Path) -> str:
+    """sha256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 @DATASETS.register("file")
-def file(path: str) -> Dataset:
-    """A user's .npy or .csv file of points (rows), resampled with replacement."""
+def file(path: str, sha256: str = "") -> Dataset:
+    """A user's .npy or .csv file of points (rows), resampled with replacement.
+
+    A run records the file's absolute path and sha256 (training/setup.py resolve), so it loads
+    from any directory, and says so when the file has changed since."""
     if not path:
         raise DiffcliError("data set 'file' needs a path: --data points.npy or data.path = 'points.csv'")
     points = jnp.asarray(load_points(path), dtype=jnp.float32)
+    if sha256 and content_hash(path) != sha256:
+        note(f"data file {path} has changed since this run recorded it (sha256 {sha256[:12]}…); "
+             "scores are against the file as it is now")
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         return points[jax.random.randint(key, (n,), 0, points.shape[0])]

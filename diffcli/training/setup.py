@@ -75,13 +75,33 @@ def check(cfg: Config) -> None:
 
 
 def resolve(cfg: Config) -> Config:
-    """cfg with every option of its data set, process and network checked and spelt out."""
+    """cfg with every option of its data set, process and network checked and spelt out; a user's
+    data file by its absolute path and its sha256, so the run loads from any directory."""
     path_name = entry_name(cfg.data.name) == "file" and cfg.data.name != "file"
     data = DATASETS.resolve(entry_name(cfg.data.name), cfg.data.options, "data.", skip=("path",) if path_name else ())
+    data_cfg = replace(cfg.data, options=data)
+    if entry_name(cfg.data.name) == "file":
+        data_cfg = _pin_file(data_cfg, path_name)
     model = PROCESSES.resolve(cfg.model.process, cfg.model.options, "model.")
     network = NETWORKS.resolve(cfg.network.name, cfg.network.options, "network.")
-    return replace(cfg, data=replace(cfg.data, options=data), model=replace(cfg.model, options=model),
+    return replace(cfg, data=data_cfg, model=replace(cfg.model, options=model),
                    network=replace(cfg.network, options=network), train=replace(cfg.train, warmup=warmup_steps(cfg.train)))
+
+
+def _pin_file(data, path_name: bool):
+    """The file's absolute path (in `name` when the name is the path, else in `path`) and, when
+    not recorded yet, its sha256; a missing file is left for the data set's own error."""
+    from pathlib import Path
+
+    from diffcli.data.file import content_hash
+
+    path = Path(data.name if path_name else data.options.get("path", ""))
+    if not path.is_file():
+        return data
+    options = {**data.options, "sha256": data.options.get("sha256") or content_hash(path)}
+    if path_name:
+        return replace(data, name=str(path.resolve()), options=options)
+    return replace(data, options={**options, "path": str(path.resolve())})
 
 
 def build(cfg: Config) -> Setup:

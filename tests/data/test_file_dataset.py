@@ -145,3 +145,29 @@ def test_file_data_set_without_a_path_is_an_error():
     with pytest.raises(DiffcliError) as e:
         get_dataset("file")
     assert "path" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_run_on_a_file_is_portable_and_notices_a_changed_file(tmp_path, monkeypatch, capsys):
+    """The run records the file's absolute path and sha256: it loads from another directory, and
+    says so when the file has changed since."""
+    from diffcli.training.restore import load_run
+    from diffcli.training.setup import build
+
+    work = tmp_path / "work"
+    work.mkdir()
+    np.save(work / "pts.npy", POINTS)
+    monkeypatch.chdir(work)
+    setup = build(C.from_dict({"data": {"name": "pts.npy"}, "network": {"width": 8, "depth": 1}}))
+    assert setup.cfg.data.name == str(work / "pts.npy") and len(setup.cfg.data.options["sha256"]) == 64
+    run = work / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.toml").write_text(C.to_toml(setup.cfg))
+    from diffcli.training import checkpoint
+
+    checkpoint.save(run, setup.init_state())
+    monkeypatch.chdir(tmp_path)  # elsewhere
+    assert load_run(run)[1].dataset.shape == (2,)
+    assert "changed" not in capsys.readouterr().err
+    np.save(work / "pts.npy", POINTS + 1)
+    load_run(run)
+    assert "has changed since this run recorded it" in capsys.readouterr().err
