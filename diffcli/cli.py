@@ -360,6 +360,21 @@ def plot(run: str = typer.Argument(..., help="run directory (or its name under r
             console.print(f"[yellow]skipped[/]: {m}")
 
 
+@app.command(epilog="Example:  diffcli export runs/demo-rf-cat --out demo.safetensors")
+def export(run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+           out: Path | None = typer.Option(None, "--out", help="where to write (default: RUN/export.safetensors)"),
+           raw: bool = typer.Option(False, "--raw", **FLAG, help="export the raw weights instead of the EMA"),
+           quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP)):
+    """The network's weights alone, PyTorch names and layouts, with the conventions in the metadata."""
+    _start_jax()
+    from diffcli.export import export_run
+    from diffcli.render import console
+
+    path, meta = export_run(run, out, use_ema=False if raw else None)
+    if not quiet:
+        console.print(f"wrote {path} ({meta['network']}, {meta['prediction']}, {meta['weights']} weights)")
+
+
 @app.command("list", epilog="Examples:  diffcli list  ·  diffcli list solvers")
 def list_(kind: str | None = typer.Argument(None, help="models | solvers | metrics | data | networks | grids (all)")):
     """Every registered model, solver, metric, data set, network and time grid, with its options."""

@@ -47,6 +47,7 @@ class Bridge:
     t0: ClassVar[float] = T_EPS
     t1: ClassVar[float] = 1.0
     prediction: ClassVar[str] = "x0"
+    output_scaling: ClassVar[str] = f"x0_hat = x_t + (t + {OFFSET})·net(t, x_t)"
     n_timesteps: ClassVar[None] = None
 
     def __post_init__(self):
