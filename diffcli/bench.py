@@ -26,7 +26,7 @@ from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import sampler_for, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
 from diffcli.sampling.registry import SAMPLERS, check_fits, flag, option_names, option_takers
-from diffcli.scoring import Floor, data_floor, score, spread
+from diffcli.scoring import Floor, bandwidth, data_floor, score, spread
 from diffcli.signals import caught_signals, stop_if_signalled
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -179,5 +179,6 @@ def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[s
     for p in plan_list:  # a solver that does not fit the model fails before anything runs
         check_fits(p, setup.process)
     rows, floor = run_bench(setup, state, plan_list, seeds, n, use_ema, on_row, metrics)
-    save_bench(run_dir, rows, floor, {"seeds": seeds, "n": n, "use_ema": use_ema, "metrics": list(metrics), **plan_kw})
+    save_bench(run_dir, rows, floor, {"seeds": seeds, "n": n, "use_ema": use_ema, "metrics": list(metrics),
+                                      "mmd_sigma": bandwidth(setup.dataset), **plan_kw})
     return run_dir, rows, floor

@@ -137,7 +137,8 @@ HELD_OUT_SALT = 0x11CE  # held-out data for seed s is drawn with key fold_in(key
 def likelihood_run(run, n: int = 2000, seed: int = 0, *, exact: bool | None = None, probes: int = 1,
                    rtol: float = 1e-5, atol: float = 1e-5, use_ema: bool | None = None, max_steps: int = 4096,
                    on_start: Callable[[], None] | None = None):
-    """NLL of n fresh held-out points of a trained run's data set; writes
+    """NLL of n held-out points of a trained run's data set (fresh draws, or a user's file's
+    held-out rows); writes
     likelihood/<exact|hutchinsonK>-tol<rtol>-n<n>[-raw]-seed<s>.json into the run. Returns (run_dir, NLLResult, path)."""
     from pathlib import Path
 
@@ -159,7 +160,7 @@ def likelihood_run(run, n: int = 2000, seed: int = 0, *, exact: bool | None = No
     check_density(setup.process)
     if on_start:  # every input is checked: the work begins
         on_start()
-    x = setup.dataset.sample(jax.random.fold_in(jax.random.key(seed), HELD_OUT_SALT), n)
+    x = setup.dataset.held_out_sample(jax.random.fold_in(jax.random.key(seed), HELD_OUT_SALT), n)
     r = nll(setup.process, setup.apply, weights(setup, state, use_ema), x, exact=exact, probes=probes,
             rtol=rtol, atol=atol, seed=seed, max_steps=max_steps)
     kind = "exact" if r.exact else f"hutchinson{r.probes}"

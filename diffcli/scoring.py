@@ -42,9 +42,27 @@ class Floor:
         return out | {"pairs": self.pairs}
 
 
+BANDWIDTH_POINTS = 1000
+_BANDWIDTHS: dict = {}  # data set -> its bandwidth (the data set itself is the key: no id reuse)
+
+
+def bandwidth(dataset) -> float:
+    """The kernel bandwidth of MMD² on this data set: its own (the cat's 0.5), else the median
+    distance between BANDWIDTH_POINTS of its points (drawn with a fixed key: the same for every
+    seed, every sample and the floor)."""
+    if dataset.mmd_sigma is not None:
+        return float(dataset.mmd_sigma)
+    if dataset not in _BANDWIDTHS:
+        x = np.asarray(dataset.sample(jax.random.key(0x5161), BANDWIDTH_POINTS), np.float64).reshape(BANDWIDTH_POINTS, -1)
+        d2 = (x**2).sum(1)[:, None] + (x**2).sum(1)[None, :] - 2 * x @ x.T
+        dist = np.sqrt(np.maximum(d2[np.triu_indices(BANDWIDTH_POINTS, 1)], 0.0))
+        _BANDWIDTHS[dataset] = float(np.median(dist)) or 1.0
+    return _BANDWIDTHS[dataset]
+
+
 def score(dataset, samples, seed: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
     """{metric: value} of samples (n, *shape) against fresh data of the seed."""
-    return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics)
+    return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics, bandwidth(dataset))
 
 
 def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS) -> Floor:
@@ -54,7 +72,7 @@ def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_MET
     for s in range(pairs):
         a = reference_data(dataset, n, s)
         b = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n)
-        for k, v in evaluate(a, b, metrics).items():
+        for k, v in evaluate(a, b, metrics, bandwidth(dataset)).items():
             values[k].append(v)
     return Floor({k: float(np.mean(v)) for k, v in values.items()}, {k: spread(v) for k, v in values.items()}, pairs)
 

@@ -19,7 +19,7 @@ from diffcli.registry import Registry
 SUFFIXES = (".npy", ".csv")  # a data name ending in one of these is a user's file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: a data set holds functions (and arrays)
 class Dataset:
     """A distribution we can draw fresh batches from.
 
@@ -31,6 +31,16 @@ class Dataset:
     name: str
     shape: tuple[int, ...]
     sample: Callable[[jax.Array, int], jax.Array]
+    # Points kept out of training (a user's file holds a fixed share back); None: `sample` draws
+    # fresh points anyway (a distribution), so held-out points are just more draws.
+    held_out: Callable[[jax.Array, int], jax.Array] | None = None
+    # The MMD kernel's bandwidth where the data set defines one (the reference cat: 0.5); None:
+    # the median distance between data points (scoring.py), so MMD² follows the data's scale.
+    mmd_sigma: float | None = None
+
+    def held_out_sample(self, key: jax.Array, n: int) -> jax.Array:
+        """n points the model was not trained on, shape (n, *shape)."""
+        return (self.held_out or self.sample)(key, n)
 
     @property
     def dim(self) -> int:

@@ -82,20 +82,36 @@ def content_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
+HELD_OUT = 0.1  # the share of a file's rows kept out of training (for likelihoods), at least one row
+SPLIT_SEED = 0x5917
+
+
 @DATASETS.register("file")
-def file(path: str, sha256: str = "") -> Dataset:
+def file(path: str, sha256: str = "", standardize: bool = False) -> Dataset:
     """A user's .npy or .csv file of points (rows), resampled with replacement.
 
-    A run records the file's absolute path and sha256 (training/setup.py resolve), so it loads
-    from any directory, and says so when the file has changed since."""
+    A fixed tenth of the rows (chosen by a seeded permutation) is held out: training and the
+    scores' reference points draw from the rest, likelihoods from the held-out rows.
+    `standardize` shifts and scales each coordinate to mean 0 and standard deviation 1 (over the
+    training rows), for data far from unit scale; samples are then in those units. A run records
+    the file's absolute path and sha256 (training/setup.py resolve), so it loads from any
+    directory, and says so when the file has changed since."""
     if not path:
         raise DiffcliError("data set 'file' needs a path: --data points.npy or data.path = 'points.csv'")
-    points = jnp.asarray(load_points(path), dtype=jnp.float32)
+    rows = load_points(path)
     if sha256 and content_hash(path) != sha256:
         note(f"data file {path} has changed since this run recorded it (sha256 {sha256[:12]}…); "
              "scores are against the file as it is now")
+    order = np.random.default_rng(SPLIT_SEED).permutation(rows.shape[0])
+    k = max(1, int(round(HELD_OUT * rows.shape[0]))) if rows.shape[0] > 1 else 0
+    train, held = rows[order[k:]], rows[order[:k]]
+    if standardize:
+        mean, std = train.mean(0), train.std(0)
+        std = np.where(std > 0, std, 1.0)
+        train, held = (train - mean) / std, (held - mean) / std
+    train, held = jnp.asarray(train, jnp.float32), jnp.asarray(held, jnp.float32)
 
-    def sample(key: jax.Array, n: int) -> jax.Array:
-        return points[jax.random.randint(key, (n,), 0, points.shape[0])]
+    def draw(points):
+        return lambda key, n: points[jax.random.randint(key, (n,), 0, points.shape[0])]
 
-    return Dataset(Path(path).name, tuple(points.shape[1:]), sample)
+    return Dataset(Path(path).name, tuple(rows.shape[1:]), draw(train), held_out=draw(held) if k else None)

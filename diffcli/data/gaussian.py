@@ -20,7 +20,7 @@ DEFAULT_MEAN = (0.5, -0.25)
 DEFAULT_COV = ((1.0, 0.5), (0.5, 0.75))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class GaussianData(Dataset):
     mean: np.ndarray  # (dim,) float64
     cov: np.ndarray  # (dim, dim) float64
@@ -47,4 +47,4 @@ def gaussian(mean: list[float] | None = None, cov: list[list[float]] | None = No
     def sample(key: jax.Array, n: int) -> jax.Array:
         return mu + jax.random.normal(key, (n, m.shape[0])) @ chol.T
 
-    return GaussianData("gaussian", (int(m.shape[0]),), sample, m, c)
+    return GaussianData("gaussian", (int(m.shape[0]),), sample, mean=m, cov=c)

@@ -21,6 +21,12 @@ def check_names(names: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def evaluate(samples, reference, names: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
-    """{name: value} of each selected metric between samples (n, *shape) and reference (m, *shape)."""
-    return {n: float(METRICS.get(n).compute(samples, reference)) for n in check_names(names)}
+def evaluate(samples, reference, names: Iterable[str] = DEFAULT_METRICS, bandwidth: float | None = None) -> dict[str, float]:
+    """{name: value} of each selected metric between samples (n, *shape) and reference (m, *shape);
+    `bandwidth`: the kernel bandwidth for the metrics that use one (None: each metric's own)."""
+    out = {}
+    for n in check_names(names):
+        m = METRICS.get(n)
+        kw = {"bandwidth": bandwidth} if m.uses_bandwidth and bandwidth is not None else {}
+        out[n] = float(m.compute(samples, reference, **kw))
+    return out

@@ -25,6 +25,7 @@ class Metric:
     summary: str  # one line: what it measures and where it comes from
     digits: int = 4  # decimals shown
     brute: Callable[[np.ndarray, np.ndarray], float] | None = None  # direct float64 definition (tests)
+    uses_bandwidth: bool = False  # compute(a, b, bandwidth=σ) takes the data's kernel bandwidth
 
     def format(self, value: float) -> str:
         return f"{value:.{self.digits}f}"

@@ -13,7 +13,7 @@ from diffcli.runs import write_json, write_npy
 from diffcli.sampling.driver import SampleResult, make_sampler
 from diffcli.sampling.plan import SolverPlan, make_plan
 from diffcli.sampling.registry import default_solver
-from diffcli.scoring import Floor, data_floor, score
+from diffcli.scoring import Floor, bandwidth, data_floor, score
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 
@@ -115,5 +115,6 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     floor_keys = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
     stem = result_stem(setup, plan.label(), n, seed, use_ema)
     path = save_sample(run_dir, stem, plan, seed, scored, {**floor_keys, "metrics": list(metrics), "compiles": compiles,
-                                                           "weights": which_weights(setup, use_ema)})
+                                                           "weights": which_weights(setup, use_ema),
+                                                           "mmd_sigma": bandwidth(setup.dataset)})
     return run_dir, scored, floor, path, compiles

@@ -110,11 +110,19 @@ class Sampler:
         """Further fit checks beyond capabilities (DiffcliError)."""
 
     def times(self, process, plan: SolverPlan):
-        """The time grid from t1 down to the sampler's end: steps + 1 points."""
+        """The time grid from t1 down to the sampler's end: steps + 1 points. A sampler that ends
+        on the data calls the network only inside the trained interval [t0, t1]: its grid runs from
+        t1 to t0 in steps − 1 steps, and a last step goes from t0 to t = 0."""
+        import jax.numpy as jnp
+
         from diffcli.sampling.grid import GRIDS
 
-        end = 0.0 if self.ends_at_data else float(process.t0)
-        return GRIDS.get(plan.grid)(plan.steps, float(process.t1), end, power=plan.grid_power)
+        grid, t1, t0 = GRIDS.get(plan.grid), float(process.t1), float(process.t0)
+        if not self.ends_at_data:
+            return grid(plan.steps, t1, t0, power=plan.grid_power)
+        if t0 <= 0 or plan.steps == 1:
+            return grid(plan.steps, t1, 0.0, power=plan.grid_power)
+        return jnp.concatenate([grid(plan.steps - 1, t1, t0, power=plan.grid_power), jnp.zeros(1)])
 
     def solve(self, ctx: Context) -> Solve:
         """Traced inside the compiled program: from ctx.x1 (the prior draw at t1) to the end."""

@@ -61,7 +61,10 @@ def test_file_dataset_resamples_rows_of_the_file(tmp_path):
     x = np.asarray(ds.sample(jax.random.key(0), 400))
     assert x.shape == (400, 2) and x.dtype == np.float32
     rows = {tuple(r) for r in POINTS.astype(np.float32)}
-    assert {tuple(r) for r in x} == rows  # only rows of the file, and (400 draws of 4) all of them
+    trained = {tuple(r) for r in x}
+    held = {tuple(r) for r in np.asarray(ds.held_out_sample(jax.random.key(1), 50))}
+    # only rows of the file: (400 draws of 3) every training row, and the one held out apart
+    assert len(trained) == 3 and len(held) == 1 and trained | held == rows
 
 
 def test_a_path_as_the_data_set_name_loads_the_file(tmp_path):

@@ -9,8 +9,8 @@ which is DDIM's update written with the path's own (α, σ): η = 0 is determini
 first-order exponential integrator of the probability-flow ODE), η = 1 samples the exact
 posterior q(x_s | x_t, x0 = x̂0), i.e. DDPM's ancestral step (Ho et al. 2020) with variance β̃.
 
-The grid runs from t1 to t = 0 (clean data): the network is called at the first `steps`
-points and the last step lands on the data (for the VP family α = 1, σ = 0 there). On a
+The grid runs from t1 to t0, the trained interval's data end, where the network is called, and a
+last step lands on t = 0, the clean data (for the VP family α = 1, σ = 0 there). On a
 discrete chain (capability "timesteps") the grid is rounded to its timesteps i/T, so
 `ancestral` (samplers/ancestral.py) at its default T steps is exactly Ho et al.'s sampler.
 NFE = steps.
@@ -38,10 +38,10 @@ class DDIMOptions(Options):
             raise DiffcliError(f"--eta must be in [0, 1] (0: deterministic DDIM, 1: ancestral), got {self.eta:g}")
 
 
-def data_grid(process, plan, grid_fn) -> np.ndarray:
-    """steps + 1 times from t1 down to 0; on a discrete chain of T timesteps, the nearest distinct
-    timesteps i/T (so at steps = T every timestep, whatever the grid)."""
-    times = np.asarray(grid_fn(plan.steps, float(process.t1), 0.0, power=plan.grid_power), np.float64)
+def on_the_chain(process, plan, times) -> np.ndarray:
+    """The grid's times; on a discrete chain of T timesteps, the nearest distinct timesteps i/T
+    (so at steps = T every timestep, whatever the grid)."""
+    times = np.asarray(times, np.float64)
     T = process.n_timesteps
     if T:
         top = round(float(process.t1) * T)  # the chain's timesteps the grid can use: top … 0
@@ -83,9 +83,7 @@ class DDIM(StepSampler):
         return options.eta
 
     def times(self, process, plan):
-        from diffcli.sampling.grid import GRIDS
-
-        return jnp.asarray(data_grid(process, plan, GRIDS.get(plan.grid)))
+        return jnp.asarray(on_the_chain(process, plan, super().times(process, plan)))
 
     def check(self, plan, process):
         self.times(process, plan)  # a discrete chain with too few timesteps is an error
