@@ -344,15 +344,24 @@ def likelihood(
         }))
 
 
-@app.command(epilog="Example:  diffcli plot runs/demo-rf-cat")
+@app.command(epilog="Examples:  diffcli plot runs/demo-rf-cat  ·  diffcli plot RUN --solver dpm++2m --steps 8 --format pdf --out figs")
 def plot(run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+         solver: str | None = typer.Option(None, "--solver", autocompletion=SOLVERS, help=SOLVER_HELP),
+         steps: int | None = typer.Option(None, "--steps", help="fixed steps of the plotted samples (default 20)"),
+         n: int | None = typer.Option(None, "--n", help="samples plotted (default: the run's sample.n; images: 64)"),
+         seed: int = typer.Option(0, "--seed", help="sampling seed"),
+         fmt: str = typer.Option("png", "--format", help="png | pdf | svg (the flow is always a GIF)"),
+         out: Path | None = typer.Option(None, "--out", help="folder for the figures (default: RUN/plots)"),
          quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP)):
-    """PNGs of samples, trajectories, loss and bench (whatever the run has), and a GIF of the flow."""
+    """Figures of samples, trajectories, loss and bench (whatever the run has), and a GIF of the flow.
+
+    Samples already in the run (same solver, steps, n and seed) are reused; otherwise they are
+    sampled and saved there first."""
     _start_jax()
     from diffcli.plot import plot_run
     from diffcli.render import console
 
-    made, missing = plot_run(run)
+    made, missing = plot_run(run, solver, steps, n, fmt, out, seed)
     if not quiet:
         for p in made:
             console.print(f"wrote {p}")

@@ -30,58 +30,108 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def plot_run(run) -> tuple[list[Path], list[str]]:
-    """Returns (files written, things that could not be plotted and why)."""
+def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | None = None, fmt: str = "png",
+             out: str | Path | None = None, seed: int = PLOT_SEED) -> tuple[list[Path], list[str]]:
+    """Returns (files written, things that could not be plotted and why).
+
+    The samples and trajectories come from samples/ when that solver, step count, n and seed
+    were sampled (with trajectories) before, else they are sampled now and saved there, so the
+    next plot reuses them. `fmt`: png, pdf or svg (the flow is always a GIF); `out`: a folder
+    (default: the run's plots/)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from diffcli.sampling.api import sampler_for, weights
-    from diffcli.sampling.plan import make_plan
-    from diffcli.sampling.registry import default_solver
+    from diffcli.sampling.api import plan_for
     from diffcli.scoring import reference_data
     from diffcli.training.loop import load_losses
     from diffcli.training.restore import load_run
 
+    if fmt not in FORMATS:
+        from diffcli.errors import choice_error
+
+        raise choice_error("plot format", fmt, FORMATS)
     run_dir, setup, state = load_run(run)
-    out = run_dir / "plots"
+    out = Path(out) if out is not None else run_dir / "plots"
     made, missing = [], []
     images = len(setup.dataset.shape) == 3
-    n = N_IMAGES**2 if images else setup.cfg.sample.n
-    plan = make_plan(default_solver(setup.process), PLOT_STEPS, grid=setup.cfg.sample.grid,
-                     grid_power=setup.cfg.sample.grid_power, process=setup.process)
-    res = sampler_for(setup, plan, n, trajectories=n)(weights(setup, state), PLOT_SEED)
-    ref = np.asarray(reference_data(setup.dataset, n, PLOT_SEED))
-    title = f"{setup.cfg.model.process} on {setup.dataset.name}"
+    n = n or (N_IMAGES**2 if images else setup.cfg.sample.n)
+    plan = plan_for(setup, solver, steps or PLOT_STEPS)
+    res = _samples(run_dir, setup, state, plan, n, seed)
+    ref = np.asarray(reference_data(setup.dataset, n, seed))
+    title = f"{run_dir.name}: {setup.cfg.model.process} on {setup.dataset.name}, {n} samples, seed {seed}"
     if images:
-        made += _image_plots(plt, res, ref, plan, title, out)
+        made += _image_plots(plt, res, ref, plan, title, out, fmt)
     else:
-        made += _point_plots(plt, res, ref, plan, title, out)
+        made += _point_plots(plt, res, ref, plan, title, out, fmt)
 
     losses = load_losses(run_dir)
     if len(losses):
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(losses[:, 0], losses[:, 1])
-        ax.set(xlabel="step", ylabel="loss (mean over a chunk)", yscale="log", title="training loss")
-        ax.grid(alpha=0.3)
-        made.append(_save(fig, out / "loss.png"))
-        plt.close(fig)
+        made.append(_loss_plot(plt, losses, run_dir.name, out / f"loss.{fmt}"))
     else:
-        missing.append("loss.png: the run has no readable metrics.jsonl")
+        missing.append(f"loss.{fmt}: the run has no readable metrics.jsonl")
 
     bench = run_dir / "bench.json"
     try:
         b = json.loads(bench.read_text())
-        made.append(_bench_plot(plt, b, out / "bench.png"))
+        made.append(_bench_plot(plt, b, out / f"bench.{fmt}", run_dir.name))
     except FileNotFoundError:
-        missing.append(f"bench.png: no bench yet; run 'diffcli bench {run_dir}'")
+        missing.append(f"bench.{fmt}: no bench yet; run 'diffcli bench {run_dir}'")
     except (ValueError, KeyError, TypeError) as e:
-        missing.append(f"bench.png: {bench} is unreadable ({e})")
+        missing.append(f"bench.{fmt}: {bench} is unreadable ({e})")
     return made, missing
 
 
-def _point_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
+FORMATS = ("png", "pdf", "svg")
+
+
+def _samples(run_dir: Path, setup, state, plan, n: int, seed: int):
+    """The plan's samples with every trajectory: from samples/ when there, else sampled and saved."""
+    from diffcli.sampling.api import result_stem, sample_loaded
+    from diffcli.sampling.driver import SampleResult
+
+    stem = run_dir / "samples" / result_stem(setup, plan.label(), n, seed, None)
+    files = [stem.with_name(stem.name + s) for s in (".npy", "-trajectories.npy", "-trajectory-times.npy")]
+    if all(f.is_file() for f in files):
+        x, traj, times = (np.load(f) for f in files)
+        if traj.shape[0] == n:
+            return SampleResult(x, 0, 0, 0, 0, 0.0, traj, times)
+    return sample_loaded(run_dir, setup, state, plan, n, seed, trajectories=n)[1].result
+
+
+def _plain_ticks(ax) -> None:
+    """Decimal tick labels (0.05, not 5×10⁻²) on log axes; minor ticks labelled at 2 and 5 only."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(v, _):
+        return f"{v:g}" if v > 0 and round(v / 10 ** math.floor(math.log10(v))) in (2, 5) else ""
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def _loss_plot(plt, losses: np.ndarray, name: str, path: Path) -> Path:
+    """The chunks' mean loss with their min–max band, and the learning rate on its own axis."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.fill_between(losses[:, 0], losses[:, 2], losses[:, 3], color="C0", alpha=0.2, lw=0, label="min–max in a chunk")
+    ax.plot(losses[:, 0], losses[:, 1], c="C0", label="mean over a chunk")
+    ax.set(xlabel="step", ylabel="loss", yscale="log", title=f"{name}: training loss")
+    ax.grid(alpha=0.3)
+    if np.isfinite(losses[:, 4]).any():
+        lr = ax.twinx()
+        lr.plot(losses[:, 0], losses[:, 4], c="C1", lw=1)
+        lr.set_ylabel("learning rate", color="C1")
+    ax.legend(fontsize=8, loc="upper right")
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def _point_plots(plt, res, ref, plan, title: str, out: Path, fmt: str) -> list[Path]:
     """Scatter plots of points (n, d), drawn in their first two coordinates."""
     made = []
     n, d = res.samples.shape[0], res.samples[0].size
@@ -96,18 +146,22 @@ def _point_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
     ax.scatter(*samples[:, dims].T, s=2, c="C0", label=f"samples ({plan.label()})")
     _style(ax, lim, title + coords)
     ax.legend(loc="upper right", markerscale=4, fontsize=8)
-    made.append(_save(fig, out / "samples.png"))
+    made.append(_save(fig, out / f"samples.{fmt}"))
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter(*ref[:, dims].T, s=2, c="0.8")
-    for k in range(min(N_TRAJ, n)):
-        ax.plot(*traj[k][:, dims].T, lw=0.8, c="C1", alpha=0.8)
-        ax.scatter(*traj[k][0, dims], s=8, c="k")
-        ax.scatter(*traj[k][-1, dims], s=8, c="C3")
-    _style(ax, _limits(np.concatenate([ref, traj[:N_TRAJ].reshape(-1, d)]), dims),
-           f"{N_TRAJ} trajectories, t = {times[0]:g} (black) → {times[-1]:g} (red){coords}")
-    made.append(_save(fig, out / "trajectories.png"))
+    from matplotlib.collections import LineCollection
+
+    fig, ax = plt.subplots(figsize=(5.6, 5))
+    ax.scatter(*ref[:, dims].T, s=2, c="0.85")
+    k = min(N_TRAJ, n)
+    segments = np.stack([traj[:k, :-1][..., dims], traj[:k, 1:][..., dims]], axis=2).reshape(-1, 2, 2)
+    lines = LineCollection(segments, cmap="viridis", lw=1.0)
+    lines.set_array(np.tile(0.5 * (times[:-1] + times[1:]), k))  # each segment coloured by its t
+    ax.add_collection(lines)
+    fig.colorbar(lines, ax=ax, shrink=0.8, label="t")
+    _style(ax, _limits(np.concatenate([ref, traj[:k].reshape(-1, d)]), dims),
+           f"{title}\n{k} trajectories ({plan.label()}), t = {times[0]:g} → {times[-1]:g}{coords}")
+    made.append(_save(fig, out / f"trajectories.{fmt}"))
     plt.close(fig)
 
     made.append(_gif(plt, traj, times, ref, dims, out / "flow.gif"))
@@ -131,7 +185,7 @@ def _show(ax, picture: np.ndarray, lo: float, hi: float) -> None:
     ax.set_axis_off()
 
 
-def _image_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
+def _image_plots(plt, res, ref, plan, title: str, out: Path, fmt: str) -> list[Path]:
     """A grid of sampled images beside real ones, a strip of x_t at several t, and the flow as a GIF."""
     made = []
     lo, hi = np.percentile(ref, 0.5), np.percentile(ref, 99.5)
@@ -141,7 +195,7 @@ def _image_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
     _show(axes[1], _tile(ref, N_IMAGES), lo, hi)
     axes[1].set_title("data", fontsize=9)
     fig.suptitle(title, fontsize=10)
-    made.append(_save(fig, out / "samples.png"))
+    made.append(_save(fig, out / f"samples.{fmt}"))
     plt.close(fig)
 
     traj, times = res.trajectories, res.traj_times  # (n, T, H, W, C), (T,)
@@ -150,7 +204,7 @@ def _image_plots(plt, res, ref, plan, title: str, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(1.2 * len(cols), 1.2 * 6 + 0.5))
     _show(ax, _tile(strip.reshape(-1, *strip.shape[2:]), len(cols)), lo, hi)
     ax.set_title("x_t at t = " + ", ".join(f"{times[c]:.2g}" for c in cols), fontsize=9)
-    made.append(_save(fig, out / "trajectories.png"))
+    made.append(_save(fig, out / f"trajectories.{fmt}"))
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -184,7 +238,10 @@ def _style(ax, lim, title: str) -> None:
 
 
 def _gif(plt, traj, times, ref, dims, path: Path) -> Path:
-    lim = _limits(np.concatenate([ref, traj.reshape(-1, traj.shape[-1])]), dims)
+    every = np.concatenate([ref, traj.reshape(-1, traj.shape[-1])])[:, dims]  # every frame fits: no cloud clipped
+    lo, hi = every.min(0), every.max(0)
+    pad = 0.05 * (hi - lo).max()
+    lim = (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.scatter(*ref[:, dims].T, s=1, c="0.85")
     pts = ax.scatter(*traj[:, 0][:, dims].T, s=2, c="C0")
@@ -209,9 +266,10 @@ def _animate(plt, fig, update, n_frames: int, path: Path) -> Path:
     return path
 
 
-def _bench_plot(plt, b: dict, path: Path) -> Path:
+def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
     """Each benched metric (bench.json's meta.metrics; CD and MMD² for benches that predate it)
-    against NFE, one line per solver, the data floor as a dashed line and its spread shaded."""
+    against NFE, one line per solver setting, the Pareto front (the best value at or below each
+    NFE) in black, the data floor as a dashed line and its spread shaded."""
     from diffcli.metrics import METRICS
 
     rows, floor = b["rows"], b["floor"]
@@ -227,10 +285,16 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
             rs = sorted(rs, key=lambda r: r["nfe"])
             ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
                         marker="o", ms=4, capsize=2, label=label)
+        front = pareto_front([(r["nfe"], r[key]) for r in rows])
+        ax.step(*zip(*front), where="post", c="k", lw=1.5, alpha=0.6, label="Pareto front")
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
         ax.axhspan(floor[key] - _finite(floor[key + "_sd"]), floor[key] + _finite(floor[key + "_sd"]), color="k", alpha=0.08)
         ax.set(xscale="log", yscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
         ax.grid(alpha=0.3, which="both")
+        _plain_ticks(ax)
+    meta = b.get("meta", {})
+    fig.suptitle(f"{run_name}: bench, {meta.get('seeds', '?')} seeds × {meta.get('n', '?')} samples, mean ± sample sd",
+                 fontsize=10)
     axes[0][0].legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
@@ -240,3 +304,12 @@ def _bench_plot(plt, b: dict, path: Path) -> Path:
 def _finite(sd) -> float:
     """A spread to draw: 0 where there is none (one seed: NaN, or JSON null)."""
     return sd if isinstance(sd, (int, float)) and sd == sd else 0.0
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The (cost, value) points no other point beats at the same or lower cost: value falls with cost."""
+    front: list[tuple[float, float]] = []
+    for c, v in sorted(points):
+        if not front or v < front[-1][1]:
+            front.append((c, v))
+    return front

@@ -118,17 +118,20 @@ def _truncate_log(path: Path, step: int) -> None:
 
 
 def load_losses(run_dir: Path) -> np.ndarray:
-    """(k, 2) array of (step, mean loss) from metrics.jsonl, skipping unreadable lines."""
+    """(k, 5) array of (step, mean loss, min loss, max loss, learning rate) per chunk from
+    metrics.jsonl, skipping unreadable lines (a line without min, max or lr repeats its mean / NaN)."""
     rows = []
     p = Path(run_dir) / "metrics.jsonl"
     if p.exists():
         for line in p.read_text().splitlines():
             try:
                 r = json.loads(line)
-                rows.append((float(r["step"]), float(r["loss"])))
-            except (ValueError, KeyError, TypeError):  # a torn or foreign line is skipped
+                mean = float(r["loss"])
+                rows.append((float(r["step"]), mean, float(r.get("loss_min", mean)), float(r.get("loss_max", mean)),
+                             float(r.get("lr", math.nan))))
+            except (ValueError, KeyError, TypeError, AttributeError):  # a torn or foreign line is skipped
                 continue
-    return np.array(rows, dtype=float).reshape(-1, 2)
+    return np.array(rows, dtype=float).reshape(-1, 5)
 
 
 __all__ = ["train", "TrainSummary", "NonFiniteLoss", "Interrupted", "load_losses"]

@@ -153,3 +153,21 @@ def test_ctrl_c_stops_a_bench_and_keeps_the_previous_one(tiny_run, tmp_path, cli
     assert p.returncode == 130, err
     assert "Traceback" not in err and "previous bench.json and bench.csv are kept" in err
     assert (run / "bench.json").read_text() == '{"previous": true}\n' and not (run / "bench.csv").exists()
+
+
+def test_plot_options_reuse_samples_and_write_the_format(tiny_run, tmp_path):
+    """--solver/--steps/--n/--format/--out; a second plot reuses the samples the first saved."""
+    import shutil
+
+    from diffcli.plot import pareto_front, plot_run
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run.run_dir, run)
+    made, _ = plot_run(run, "euler", 3, 32, "svg", tmp_path / "figs")
+    assert {p.name for p in made} >= {"samples.svg", "trajectories.svg", "flow.gif", "loss.svg"}
+    saved = sorted((run / "samples").glob("euler_3_steps*-n32-seed0*"))
+    assert len(saved) == 4  # samples, trajectories, their times, the JSON
+    stamps = [p.stat().st_mtime_ns for p in saved]
+    plot_run(run, "euler", 3, 32, "png", tmp_path / "figs")
+    assert [p.stat().st_mtime_ns for p in saved] == stamps  # reused, not sampled again
+    assert pareto_front([(10, 0.5), (20, 0.6), (20, 0.4), (40, 0.45), (5, 0.9)]) == [(5, 0.9), (10, 0.5), (20, 0.4)]
