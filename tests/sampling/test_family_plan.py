@@ -76,7 +76,7 @@ def test_labels():
     assert make_plan("tsit5", rtol=1e-2, norm="rms").label(short=True) == "tsit5 tol 0.01 rms"
     assert make_plan("euler", steps=10, grid="power", grid_power=2.0).label() == "euler 10 steps power^2"
     assert make_plan("ddim", steps=50, grid="uniform", options={"eta": 0.5}).label() == "ddim 50 steps eta 0.5"
-    assert make_plan("ddim", grid="uniform").label() == "ddim 20 steps eta 0"
+    assert make_plan("ddim", grid="uniform").label() == "ddim 100 steps eta 0"
     assert make_plan("pc", options={"snr": 0.1, "corrector_steps": 2}).label(short=True) == "pc 200 snr 0.1 corrector 2"
     assert make_plan("ancestral").steps == 1000
     assert make_plan("ancestral", process=get_process("ddpm", timesteps=50)).steps == 50

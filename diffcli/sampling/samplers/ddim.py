@@ -77,6 +77,7 @@ class DDIM(StepSampler):
     Options = DDIMOptions
     summary = "DDIM with stochasticity η (0: deterministic, 1: ancestral)"
     ends_at_data = True
+    default_steps = 100  # measured: a first-order method; at 20 steps it shrinks the spread (README, "Sampler defaults")
     order = 1  # at its default η = 0: the first-order exponential integrator (DPM-Solver-1)
 
     def eta(self, options) -> float:
