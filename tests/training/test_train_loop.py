@@ -25,7 +25,8 @@ def test_metrics_log_one_line_per_chunk(tiny_run):
     for r in rows:
         assert math.isfinite(r["loss"]) and r["loss_min"] <= r["loss"] <= r["loss_max"]
         assert r["lr"] == pytest.approx(tiny_run.cfg.train.lr)  # constant schedule
-    np.testing.assert_allclose(load_losses(tiny_run.run_dir), [[r["step"], r["loss"]] for r in rows])
+    np.testing.assert_allclose(load_losses(tiny_run.run_dir),
+                               [[r["step"], r["loss"], r["loss_min"], r["loss_max"], r["lr"]] for r in rows], rtol=1e-6)
 
 
 def test_summary_json(tiny_run):
