@@ -165,3 +165,21 @@ def test_bad_inputs_are_user_errors(a, b):
     for name in METRICS.names():
         with pytest.raises(DiffcliError):
             METRICS.get(name).compute(a, b)
+
+
+def test_one_seed_has_no_spread():
+    """The sample standard deviation of one value does not exist: NaN, shown as '—'."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from diffcli.render import bench_table
+    from diffcli.scoring import Floor, spread
+
+    assert spread([0.05]) != spread([0.05]) and spread([1.0, 3.0]) == pytest.approx(2**0.5)
+    row = SimpleNamespace(name="euler 4", nfe=4, nfe_min=4, nfe_max=4, scores={"cd": 0.1}, sds={"cd": spread([0.1])},
+                          ms_per_call=1.0, ms_per_nfe=0.25)
+    c = Console(width=200, record=True)
+    c.print(bench_table([row], Floor({"cd": 0.05}, {"cd": spread([0.05])}, 1), "t"))
+    text = c.export_text()
+    assert "0.1000±—" in text and "0.0500±—" in text

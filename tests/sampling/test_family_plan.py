@@ -132,3 +132,20 @@ def test_discrete_grid_keeps_every_step_distinct():
     for steps in (100, 99, 10):
         t = np.asarray(SAMPLERS.get("ancestral").times(p, make_plan("ancestral", steps=steps, grid_power=3.0))) * 100
         assert np.allclose(t, np.round(t), atol=1e-3) and np.all(np.diff(t) <= -1 + 1e-3) and t[0] == 100 and t[-1] == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_the_network_is_called_inside_the_trained_interval(case):
+    """Every fixed-step sampler calls the network at its grid's points but the last, all within
+    [t0, t1], the times the process trains on (a sampler that ends on the data steps from t0 to
+    t = 0 last)."""
+    import numpy as np
+
+    _, model, opts = case
+    p = get_process(model, **opts)
+    for name in accepted(p):
+        spec = SAMPLERS.get(name)
+        for steps in (5, 200):
+            plan = make_plan(name, steps=min(steps, p.n_timesteps or steps), process=p)
+            calls = np.asarray(spec.times(p, plan), np.float64)[:-1]
+            assert calls.min() >= p.t0 - 1e-7 and calls.max() <= p.t1 + 1e-7, (name, steps, calls.min())
