@@ -5,8 +5,8 @@
 is MultiTerm(ODETerm(reverse drift, λ = 1), ControlTerm(g, Brownian motion)); diffrax integrates
 it backwards in time (dt < 0, increments of variance |dt|) on the fixed time grid. Each of the n
 sample paths has its own Brownian motion, drawn from the sampler's key (UnsafeBrownianPath:
-exact increments on the fixed grid). With `--denoise` (the default) the last step is the drift's alone, without its noise,
-as Song et al.'s samplers return it. NFE = steps (g needs no network).
+exact increments on the fixed grid). With `--denoise` (the default) the last step is the drift's
+alone, without its noise, as Song et al.'s samplers return it. NFE = steps (g needs no network).
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ class SdeSolver(Sampler):
         return steps
 
     def solve(self, c: Context) -> Solve:
-        denoise = c.options.denoise
+        denoise, k = c.options.denoise, c.trajectories
+        if denoise and c.times.shape[0] == 2:  # a single step, and it is the last: its mean alone
+            x = mean_step(c.process, c.net, c.times[0], c.times[1], c.x1)
+            return Solve(x, jnp.stack([c.x1[:k], x[:k]], 1) if k else None, 1, 1, 0, True, False)
         noisy = c.times[:-1] if denoise else c.times  # with denoise the last step is taken apart
         sol = diffrax.diffeqsolve(
             reverse_sde_terms(c.process, c.net, brownian(c.key, c.x1.shape)), self.solver(),

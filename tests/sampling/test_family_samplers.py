@@ -177,3 +177,12 @@ def test_trajectories(case):
     assert r.traj_times[0] == pytest.approx(p.t1)
     assert r.traj_times[-1] == pytest.approx(0.0 if SAMPLERS.get(solver).ends_at_data else p.t0)
     np.testing.assert_allclose(r.trajectories[:, -1], r.samples[:2])
+
+
+@pytest.mark.parametrize("case", CASES[: len(SAMPLERS.names())], ids=IDS[: len(SAMPLERS.names())])
+def test_a_single_step_runs(case):
+    """The shortest plan every sampler accepts (one step) runs and gives finite samples."""
+    _, model, opts, solver, _ = case
+    p, g = get_process(model, **opts), gaussian(MEAN, COV)
+    r = make_sampler(p, oracle(p), make_plan(solver, steps=1, process=p), 8, (2,), trajectories=2)(g, 0)
+    assert r.samples.shape == (8, 2) and np.isfinite(r.samples).all() and r.trajectories.shape[:2] == (2, 2)
