@@ -49,6 +49,7 @@ class BenchRow:
     ms_per_nfe: float
     compile_s: float
     variant: str = ""  # the solver's options as in labels ("eta 0.5"; "" when it has none)
+    grid: str = ""  # the time grid as in labels ("power^1.5", "fitted", "uniform"; "" for adaptive solves)
 
     def flat(self) -> dict[str, Any]:
         """One flat record: each metric as `name`, `name_sd` and `name_seeds` (the values of each
@@ -61,12 +62,25 @@ class BenchRow:
         return head | d
 
 
+BUDGETS = (4, 6, 8, 10, 16, 20)  # the NFE budgets of the "best at each budget" table
+
+
 def plans(solvers: list[str], steps: list[int], tols: list[float], options: dict[str, list] | None = None,
-          **plan_kw) -> list[SolverPlan]:
-    """Every fixed-step count for every solver, and every tolerance for the adaptive ones.
+          *, grids: list[str] | None = None, nfe: list[int] | None = None, **plan_kw) -> list[SolverPlan]:
+    """Every fixed-step count for every solver on every grid, and every tolerance for the
+    adaptive ones (once, whatever the grids). `nfe` budgets add, for each solver, the most steps
+    within each budget (budgets too small for one step are left out for that solver).
     `options` {name: [values]} go to the solvers that have them, one setting per combination;
     an option no listed solver has is an error naming the solvers that do."""
+    from diffcli.sampling.plan import steps_for_nfe
+
     options = options or {}
+    from diffcli.sampling.grids import GRIDS
+
+    grids = grids or [plan_kw.get("grid") or SolverPlan.grid]
+    plan_kw.pop("grid", None)
+    for g in grids:
+        GRIDS.get(g)  # an unknown grid is an error naming the known ones
     for k in options:
         if not any(k in option_names(s) for s in solvers):
             takers = option_takers(k)
@@ -78,9 +92,13 @@ def plans(solvers: list[str], steps: list[int], tols: list[float], options: dict
         mine = {k: v for k, v in options.items() if k in option_names(name)}
         for combo in itertools.product(*mine.values()):
             opts = dict(zip(mine, combo))
-            out += [make_plan(name, steps=s, options=opts, **plan_kw) for s in steps]
+            counts = set(steps)
+            for b in nfe or []:
+                if b >= spec.nfe(make_plan(name, steps=1, options=opts), 1):
+                    counts.add(steps_for_nfe(name, b, opts))
+            out += [make_plan(name, steps=s, options=opts, grid=g, **plan_kw) for g in grids for s in sorted(counts)]
             if spec.adaptive:
-                out += [make_plan(name, rtol=t, atol=t, options=opts, **plan_kw) for t in tols]
+                out += [make_plan(name, rtol=t, atol=t, options=opts, grid=grids[0], **plan_kw) for t in tols]
     return out
 
 
@@ -105,6 +123,7 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
     # One compiled program per fixed-step setting; adaptive tolerances are arguments, so all
     # tolerances of one solver share one program (keyed by the plan without its tolerances).
     samplers: dict[SolverPlan, Callable] = {}
+    multi_grid = len({p.grid_label() for p in plan_list if not p.adaptive}) > 1
     for plan in plan_list:
         t = time.perf_counter()
         key = replace(plan, rtol=None, atol=None)
@@ -120,8 +139,10 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
         nfes = [r.nfe for r in results]
         secs = [r.seconds for r in results]
         row = BenchRow(
-            label=plan.label(), name=plan.label(short=True), solver=plan.solver,
-            variant=plan.options.label().strip(), steps=plan.steps, tol=plan.rtol,
+            label=plan.label(), name=plan.label(short=True) + (f" {plan.grid_label() or 'uniform'}" if multi_grid and
+                                                                not plan.adaptive else ""),
+            solver=plan.solver, variant=plan.options.label().strip(), grid=plan.grid_label() or
+            ("" if plan.adaptive else "uniform"), steps=plan.steps, tol=plan.rtol,
             nfe=float(np.mean(nfes)), nfe_min=min(nfes), nfe_max=max(nfes),
             scores={m: float(np.mean([s[m] for s in scored])) for m in metrics},
             sds={m: spread([s[m] for s in scored]) for m in metrics},
@@ -139,11 +160,30 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
     return rows, floor
 
 
+def best_at_budgets(rows: list[BenchRow], metric: str, budgets=BUDGETS) -> list[dict[str, Any]]:
+    """For each NFE budget, the setting with the best mean `metric` among those that never use
+    more NFE (an adaptive solve's most over the seeds), and how far above the plateau (the best
+    of any setting) it is. Budgets below every setting's NFE are left out."""
+    if not rows:
+        return []
+    plateau = min(r.scores[metric] for r in rows)
+    out = []
+    for b in budgets:
+        within = [r for r in rows if r.nfe_max <= b]
+        if within:
+            r = min(within, key=lambda r: (r.scores[metric], r.nfe))
+            out.append({"budget": b, "label": r.label, "name": r.name, "nfe": r.nfe, metric: r.scores[metric],
+                        f"{metric}_sd": r.sds[metric], "above_plateau": r.scores[metric] / plateau - 1})
+    return out
+
+
 def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) -> None:
     """bench.json: {meta, floor, rows}; bench.csv: one line per setting, the per-seed values joined
     by ';', the data floor as floor_<metric> and floor_<metric>_sd columns on every line."""
     flat = [r.flat() for r in rows]
-    write_json(Path(run_dir) / "bench.json", {"meta": meta, "floor": floor.flat(), "rows": flat})
+    metric = next(iter(floor.mean), None)
+    best = best_at_budgets(rows, metric) if metric else []
+    write_json(Path(run_dir) / "bench.json", {"meta": meta, "floor": floor.flat(), "rows": flat, "best": best})
     floor_cols = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=[*(flat[0] if flat else {"label": None}), *floor_cols])
@@ -170,9 +210,13 @@ def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[s
     check_count(seeds, "--seeds", 1, MAX_SEEDS)
     check_points(n, setup.dataset.dim)
     metrics = check_names(metrics)
-    plan_kw = {"grid": setup.cfg.sample.grid, "grid_power": setup.cfg.sample.grid_power} | \
+    from diffcli.sampling.api import with_fitted
+
+    sc = setup.cfg.sample
+    plan_kw = {"grid": sc.grid, "grid_power": sc.grid_power, "grid_rho": sc.grid_rho} | \
         {k: v for k, v in plan_kw.items() if v is not None}
     plan_list = plans(solvers, steps, tols, options, **plan_kw)  # checks every name and number first
+    plan_list = [with_fitted(p, setup, run_dir) for p in plan_list]  # a missing fitted grid fails here, before any work
     if not plan_list:
         raise DiffcliError(f"nothing to bench for solvers {', '.join(solvers)}: give --steps for fixed-step "
                            "solvers or --tols for adaptive ones")

@@ -61,7 +61,7 @@ def rows(kind: str) -> tuple[list[str], list[list[str]]]:
         return ["network", "options (defaults)", "what"], [
             [n, _options(NETWORKS, n), summary(NETWORKS.get(n))] for n in NETWORKS.names()]
     if kind == "grids":
-        from diffcli.sampling.grid import GRIDS
+        from diffcli.sampling.grids import GRIDS
 
         return ["grid", "what"], [[n, inspect.getdoc(GRIDS.get(n)) or ""] for n in GRIDS.names()]
     from diffcli.errors import choice_error

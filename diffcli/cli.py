@@ -55,7 +55,7 @@ MODELS = _names("diffcli.processes.base.PROCESSES")
 DATA = _names("diffcli.data.base.DATASETS")
 NETWORKS = _names("diffcli.nn.base.NETWORKS")
 METRICS = _names("diffcli.metrics.base.METRICS")
-GRIDS = _names("diffcli.sampling.grid.GRIDS")
+GRIDS = _names("diffcli.sampling.grids.GRIDS")
 
 
 def _norms(incomplete: str) -> list[str]:
@@ -84,6 +84,8 @@ METRICS_HELP = "comma-separated metrics (diffcli list metrics): cd, mmd2, w2, en
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+DT0_HELP = "adaptive: the first step as a fraction of the interval (default: automatic, Hairer & Wanner's rule)"
+GRID_HELP = "fixed-step time grid: uniform | power | edm | logsnr | fitted (diffcli grid fit) (default: the run's)"
 NORM_HELP = ("adaptive error norm over the batch: max = the worst sample's RMS error (every sample meets the "
              "tolerance), rms = the RMS over all numbers (diffrax's default; loose tolerances then fail near the data)")
 
@@ -201,13 +203,14 @@ def sample(
     n: int = typer.Option(2000, "--n", help="number of samples"),
     seed: int = typer.Option(0, "--seed", help="sampling seed, in [0, 2^32)"),
     trajectories: int = typer.Option(0, "--trajectories", help="also save K trajectories"),
-    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS,
-                                    help="fixed-step time grid: uniform | power (default: the run's)"),
+    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS, help=GRID_HELP),
     grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid, in [0.1, 10]"),
+    grid_rho: float | None = typer.Option(None, "--grid-rho", help="ρ of the edm grid, in [0.1, 20] (default 7)"),
     pcoeff: float = typer.Option(0.0, "--pcoeff", help="PID controller: proportional coefficient"),
     icoeff: float = typer.Option(1.0, "--icoeff", help="PID controller: integral coefficient"),
     dcoeff: float = typer.Option(0.0, "--dcoeff", help="PID controller: derivative coefficient"),
     max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
+    dt0_frac: float | None = typer.Option(None, "--dt0-frac", help=DT0_HELP),
     norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
     metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
     raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
@@ -224,8 +227,9 @@ def sample(
     from diffcli.training.restore import load_run
 
     run_dir, setup, state = load_run(run)
-    plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, options=options,
-                    pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, norm=norm)
+    plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, grid_rho=grid_rho,
+                    run_dir=run_dir, options=options,
+                    pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, dt0_frac=dt0_frac, norm=norm)
     def announce():
         if not quiet and not console.is_terminal:
             err_console.print(f"sample: {plan.label()}, {n} points …", highlight=False)
@@ -263,10 +267,15 @@ def bench(
                              help="tolerances for adaptive solvers, comma-separated; each sets rtol = atol"),
     seeds: int = typer.Option(5, "--seeds", help="sampling seeds per setting"),
     n: int = typer.Option(2000, "--n", help="samples per seed"),
-    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS,
-                                    help="fixed-step time grid: uniform | power (default: the run's)"),
+    nfe: str = typer.Option("", "--nfe", help="NFE budgets, comma-separated: each solver at the most steps within each "
+                                              "(added to --steps; e.g. --steps '' --nfe 4,6,8,10,16,20)"),
+    grids: str | None = typer.Option(None, "--grids", "--grid", autocompletion=GRIDS,
+                                     help="time grids, comma-separated: every fixed-step setting on each "
+                                          "(uniform, power, edm, logsnr, fitted; default: the run's)"),
     grid_power: float | None = typer.Option(None, "--grid-power", help="exponent of the power grid, in [0.1, 10]"),
+    grid_rho: float | None = typer.Option(None, "--grid-rho", help="ρ of the edm grid, in [0.1, 20] (default 7)"),
     norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
+    dt0_frac: float | None = typer.Option(None, "--dt0-frac", help=DT0_HELP),
     metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
     raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
     as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
@@ -285,9 +294,15 @@ def bench(
     from diffcli.training.restore import load_run
 
     loaded = load_run(run)
-    grid = loaded[1].cfg.sample.grid if grid is None else grid
-    grid_power = loaded[1].cfg.sample.grid_power if grid_power is None else grid_power
-    total = len(plans(solver_list, step_list, tol_list, options, grid=grid, grid_power=grid_power, norm=norm))
+    sc = loaded[1].cfg.sample
+    grid_list = _split(grids, str, "grids") if grids is not None else [sc.grid]
+    nfe_list = _split(nfe, int, "nfe") if nfe.strip() else []
+    kw = {"grids": grid_list, "nfe": nfe_list, "grid_power": sc.grid_power if grid_power is None else grid_power,
+          "grid_rho": sc.grid_rho if grid_rho is None else grid_rho, "norm": norm, "dt0_frac": dt0_frac}
+    total = len(plans(solver_list, step_list, tol_list, options, **kw))
+    if not total:
+        raise DiffcliError(f"nothing to bench for solvers {', '.join(solver_list)}: give --steps or --nfe for "
+                           "fixed-step solvers, --tols for adaptive ones")
     with progress("bench", total, "settings", quiet) as update:
         done = []
 
@@ -298,13 +313,19 @@ def bench(
 
         run_dir, rows, floor = bench_loaded(*loaded, solver_list, step_list, tol_list, seeds, n,
                                             use_ema=False if raw else None, on_row=on_row, options=options,
-                                            metrics=metric_list, grid=grid, grid_power=grid_power, norm=norm)
+                                            metrics=metric_list, **kw)
     if as_json:
         _print_json(run_dir / "bench.json")
     elif not quiet:
-        shown = grid + (f"^{grid_power:g}" if grid == "power" else "")
-        console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sample sd · "
-                                               f"fixed steps on the {shown} time grid"))
+        from diffcli.bench import best_at_budgets
+        from diffcli.render import best_table
+
+        shown = {r.grid for r in rows if r.grid}
+        where = f" · fixed steps on the {shown.pop()} time grid" if len(shown) == 1 else ""
+        console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sample sd"
+                                               + where))
+        metric = metric_list[0]
+        console.print(best_table(best_at_budgets(rows, metric), metric, floor))
         console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
 
 
@@ -393,6 +414,90 @@ def list_(kind: str | None = typer.Argument(None, help="models | solvers | metri
     for k in [kind] if kind else KINDS:
         header, body = rows(k)
         console.print(plain_table(k, header, body))
+
+
+grid_app = typer.Typer(help="Fitted time grids: fit one per solver and NFE budget (grids.json in the run), or show them.",
+                       no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(grid_app, name="grid")
+
+
+@grid_app.command("fit", context_settings=EXTRA, epilog="The grid minimises the distance of the solve's end points to a "
+                  "Tsit5 reference (rtol = atol = 1e-5) over warm-up draws that no sampling seed uses: dynamic "
+                  "programming over the one-step errors between candidate times, then coordinate descent on the "
+                  "whole solve's error.  Examples:  diffcli grid fit RUN --solver heun --nfe 4,6,8,10,16  ·  "
+                  "diffcli grid fit RUN --solver dpm++2m --nfe 4,8  ·  then: diffcli sample RUN --solver heun --steps 4 "
+                  "--grid fitted")
+def grid_fit(
+    ctx: typer.Context,
+    run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+    solver: str | None = typer.Option(None, "--solver", autocompletion=SOLVERS, help=SOLVER_HELP),
+    nfe: str = typer.Option("4,6,8,10,16", "--nfe", help="NFE budgets, comma-separated: one grid each, at the most "
+                                                          "steps the budget allows"),
+    draws: int = typer.Option(1024, "--draws", help="warm-up prior draws the grids are fitted on"),
+    candidates: int = typer.Option(100, "--candidates", help="steps of the fine grid the times are chosen from"),
+    refine: int = typer.Option(3, "--refine", help="most sweeps of coordinate descent (0: the best start as it is)"),
+    objective: str = typer.Option("chamfer", "--objective",
+                                  help="chamfer: the samples' distance to the reference's distribution; endpoint: "
+                                       "each draw's distance to its own reference end point"),
+    raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    as_json: bool = typer.Option(False, "--json", **FLAG, help="print the fits as JSON instead of the table"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
+):
+    """Fit a time grid for each NFE budget of one solver on a trained run; writes grids.json in the run."""
+    import dataclasses
+
+    from diffcli.limits import check_count
+
+    _check_run(run)
+    budgets = _split(nfe, int, "nfe")
+    options = _solver_options(ctx.args)
+    check_count(draws, "--draws", 2, 100_000)
+    check_count(candidates, "--candidates", 2, 2000)
+    check_count(refine, "--refine", 0, 100)
+    _start_jax()
+    from diffcli.render import console, err_console, fits_table
+    from diffcli.sampling.api import weights
+    from diffcli.sampling.fit import fit_grids, save_fits
+    from diffcli.sampling.registry import default_solver
+    from diffcli.training.restore import load_run
+
+    run_dir, setup, state = load_run(run)
+    solver = solver or default_solver(setup.process)
+    done = []
+
+    def on_fit(g):
+        done.append(g)
+        if not quiet and not as_json:
+            err_console.print(f"grid fit: {solver} {g.steps} steps (NFE {g.nfe}): {g.objective} {g.error:.4g} "
+                              f"({g.default_grid} grid: {g.error_default:.4g})", highlight=False)
+
+    fits = fit_grids(setup, weights(setup, state, False if raw else None), solver, budgets, options, draws, candidates,
+                     refine, objective, on_fit=on_fit)
+    path = save_fits(run_dir, fits, {"draws": draws, "candidates": candidates, "refine": refine, "objective": objective,
+                                     "weights": "raw" if raw else "default", "reference": "tsit5 rtol=atol=1e-5"})
+    if as_json:
+        sys.stdout.write(json.dumps([dataclasses.asdict(f) for f in fits], indent=2) + "\n")
+    elif not quiet:
+        console.print(fits_table([dataclasses.asdict(f) for f in fits], f"fitted grids · {run_dir} · {draws} warm-up draws"))
+        console.print(f"wrote {path}; use them with --grid fitted")
+
+
+@grid_app.command("show", epilog="Example:  diffcli grid show runs/demo-rf-cat")
+def grid_show(run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+              as_json: bool = typer.Option(False, "--json", **FLAG, help="print grids.json instead of the table")):
+    """The fitted grids a run has (its grids.json)."""
+    from diffcli.render import console, fits_table
+    from diffcli.runs import open_run
+    from diffcli.sampling.fit import GRIDS_FILE, read_fits
+
+    run_dir = open_run(run)
+    fits = read_fits(run_dir)
+    if as_json:
+        sys.stdout.write(json.dumps({"fits": fits}, indent=2) + "\n")
+    elif not fits:
+        console.print(f"{run_dir} has no fitted grids; fit some: diffcli grid fit {run_dir} --solver heun --nfe 4,8,16")
+    else:
+        console.print(fits_table(fits, f"fitted grids · {run_dir / GRIDS_FILE}"))
 
 
 def main() -> None:

@@ -82,8 +82,9 @@ def warmup_steps(t: TrainConfig) -> int:
 
 @dataclass(frozen=True)
 class SampleConfig:
-    grid: str = "power"  # time grid of fixed-step solvers: uniform | power
+    grid: str = "power"  # time grid of fixed-step solvers: uniform | power | edm | logsnr | fitted
     grid_power: float = 1.5  # for grid = power: t_i = t0 + (t1 − t0)·(1 − i/N)^p, denser near data
+    grid_rho: float = 7.0  # for grid = edm: Karras et al.'s ρ
     n: int = 2000
     use_ema: bool = True
 

@@ -14,6 +14,7 @@ MAX_STEPS = 100_000  # fixed steps of one solve
 MAX_MAX_STEPS = 1_000_000  # an adaptive solve's step limit
 MAX_SEEDS = 1000  # seeds of one bench setting
 GRID_POWER = (0.1, 10.0)  # the power grid's exponent: outside it the grid degenerates
+GRID_RHO = (0.1, 20.0)  # the edm grid's ρ (Karras et al. use 7)
 PID_COEFF = 10.0  # |pcoeff|, |icoeff|, |dcoeff| (diffrax's controllers use values below 1)
 MAX_LR = 1.0  # Adam's learning rate
 NAME_MAX = 200  # characters of a run name (file systems allow 255 bytes)

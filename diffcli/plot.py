@@ -57,7 +57,7 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
     made, missing = [], []
     images = len(setup.dataset.shape) == 3
     n = n or (N_IMAGES**2 if images else setup.cfg.sample.n)
-    plan = plan_for(setup, solver, steps or PLOT_STEPS)
+    plan = plan_for(setup, solver, steps or PLOT_STEPS, run_dir=run_dir)
     res = _samples(run_dir, setup, state, plan, n, seed)
     ref = np.asarray(reference_data(setup.dataset, n, seed))
     title = f"{run_dir.name}: {setup.cfg.model.process} on {setup.dataset.name}, {n} samples, seed {seed}"

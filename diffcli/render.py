@@ -39,6 +39,38 @@ def bench_table(rows, floor, title: str) -> Table:
     return t
 
 
+def best_table(best: list[dict], metric: str, floor) -> Table:
+    """bench's closing answer: the best setting within each NFE budget (bench.best_at_budgets)."""
+    from diffcli.metrics import METRICS
+
+    m = METRICS.get(metric)
+    t = Table(title=f"best at each budget · {m.label} · plateau = the best of any setting", title_justify="left",
+              box=box.SIMPLE_HEAD)
+    for col, right in (("NFE ≤", True), ("sampler", False), ("NFE", True), (m.label, True), ("above plateau", True)):
+        t.add_column(col, justify="right" if right else "left", no_wrap=True)
+    for b in best:
+        t.add_row(str(b["budget"]), b["name"], f"{b['nfe']:.0f}", f"{m.format(b[metric])}±{_sd(m, b[metric + '_sd'])}",
+                  f"{100 * b['above_plateau']:+.1f}%")
+    t.add_section()
+    t.add_row("", "data floor", "", f"{m.format(floor.mean[metric])}±{_sd(m, floor.sd[metric])}", "", style="dim")
+    return t
+
+
+def fits_table(fits: list[dict], title: str) -> Table:
+    """Fitted grids: solver, steps, NFE, the times, and the objective against the default grid's."""
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("solver", "steps", "NFE", "times (t1 → t0)", "objective", "fitted", "default grid", "s"):
+        t.add_column(col, justify="left" if col in ("solver", "times (t1 → t0)", "objective") else "right",
+                     max_width=44 if col.startswith("times") else None)
+    for f in fits:
+        name = f["solver"] + (f" {f['variant']}" if f.get("variant") else "")
+        times = " ".join(f"{x:.3g}" for x in f["times"])
+        t.add_row(name, str(f["steps"]), str(f["nfe"]), times, f.get("objective", ""), f"{f['error']:.4g}",
+                  f"{f['error_default']:.4g} ({f['default_grid']})" if f.get("default_grid") else "—",
+                  f"{f['seconds']:.1f}")
+    return t
+
+
 def _sd(metric, sd: float) -> str:
     """A sample standard deviation, or "—" where one seed gives none."""
     return "—" if sd != sd else metric.format(sd)

@@ -27,16 +27,31 @@ def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0):
 
 
 def plan_for(setup: Setup, solver: str | None = None, steps: int | None = None, rtol: float | None = None,
-             atol: float | None = None, *, grid: str | None = None, grid_power: float | None = None, **kw) -> SolverPlan:
+             atol: float | None = None, *, grid: str | None = None, grid_power: float | None = None,
+             grid_rho: float | None = None, run_dir: Path | None = None, **kw) -> SolverPlan:
     """The plan for a run's model: the grid defaults to the run's [sample] config, the solver to
-    its model's own (heun where it has an ODE); it must fit the model. kw: make_plan's."""
-    from diffcli.sampling.grid import GRIDS
+    its model's own (heun where it has an ODE); it must fit the model. A fitted grid is read from
+    run_dir's grids.json (an error naming the fix when there is none). kw: make_plan's."""
+    from diffcli.sampling.grids import GRIDS
 
     sc = setup.cfg.sample
     grid = sc.grid if grid is None else grid
     GRIDS.get(grid)
-    return make_plan(solver or default_solver(setup.process), steps, rtol, atol, process=setup.process, grid=grid,
-                     grid_power=sc.grid_power if grid_power is None else grid_power, **kw)
+    plan = make_plan(solver or default_solver(setup.process), steps, rtol, atol, process=setup.process, grid=grid,
+                     grid_power=sc.grid_power if grid_power is None else grid_power,
+                     grid_rho=sc.grid_rho if grid_rho is None else grid_rho, **kw)
+    return with_fitted(plan, setup, run_dir)
+
+
+def with_fitted(plan: SolverPlan, setup: Setup, run_dir: Path | None) -> SolverPlan:
+    """The plan with its fitted times where its grid is `fitted` (fixed steps only)."""
+    if plan.grid != "fitted" or plan.adaptive:
+        return plan
+    from dataclasses import replace
+
+    from diffcli.sampling.fit import fitted_times
+
+    return replace(plan, grid_times=fitted_times(run_dir, plan, setup.process))
 
 
 def which_weights(setup: Setup, use_ema: bool | None = None) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from diffcli.config import SampleConfig
 from diffcli.errors import DiffcliError, choice_error
-from diffcli.limits import GRID_POWER, MAX_MAX_STEPS, MAX_STEPS, PID_COEFF, check_count, check_range
+from diffcli.limits import GRID_POWER, GRID_RHO, MAX_MAX_STEPS, MAX_STEPS, PID_COEFF, check_count, check_range
 from diffcli.registry import check_options
 from diffcli.sampling.norms import NORMS
 from diffcli.sampling.registry import SAMPLERS, Options, check_fits, flag, option_names, option_takers
@@ -30,12 +30,14 @@ class SolverPlan:
     atol: float | None = None
     grid: str = SampleConfig.grid
     grid_power: float = SampleConfig.grid_power
+    grid_rho: float = SampleConfig.grid_rho
+    grid_times: tuple[float, ...] | None = None  # the fitted grid's times (grid = fitted)
     # the PID step-size controller of adaptive solves (diffrax.PIDController)
     pcoeff: float = 0.0
     icoeff: float = 1.0
     dcoeff: float = 0.0
     max_steps: int = 4096
-    dt0_frac: float = 0.01  # first adaptive step, as a fraction of the interval
+    dt0_frac: float | None = None  # first adaptive step as a fraction of the interval; None: automatic
     norm: str = "max"  # adaptive error norm over the batch: max (worst sample's RMS) | rms (all numbers)
     options: Options = field(default_factory=Options)  # the solver's own (SAMPLERS.get(solver).Options)
 
@@ -60,12 +62,19 @@ class SolverPlan:
             return (f"{self.solver} {tol}" if short else f"{self.solver} adaptive {tol}") + opts
         if short:
             return f"{self.solver} {self.steps}{opts}"
-        grid = "" if self.grid == "uniform" else f" {self.grid}" + (f"^{self.grid_power:g}" if self.grid == "power" else "")
-        return f"{self.solver} {self.steps} steps{grid}{opts}"
+        return f"{self.solver} {self.steps} steps{self.grid_label(' ')}{opts}"
+
+    def grid_label(self, lead: str = "") -> str:
+        """'power^1.5', 'edm^7', 'logsnr', 'fitted'; '' for the uniform grid (and adaptive solves)."""
+        if self.adaptive or self.grid == "uniform":
+            return ""
+        exp = {"power": self.grid_power, "edm": self.grid_rho}.get(self.grid)
+        return lead + self.grid + ("" if exp is None else f"^{exp:g}")
 
     def record(self) -> dict[str, Any]:
         """The plan as plain JSON values (options as a dict)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
+        d["grid_times"] = None if self.grid_times is None else list(self.grid_times)
         return d | {"options": dataclasses.asdict(self.options)}
 
 
@@ -123,6 +132,20 @@ def make_plan(solver: str, steps: int | None = None, rtol: float | None = None, 
     return plan
 
 
+def steps_for_nfe(solver: str, nfe: int, options: dict[str, Any] | None = None) -> int:
+    """The most fixed steps of `solver` whose NFE is at most `nfe` (a budget too small for one
+    step is a one-line error naming the least it takes)."""
+    spec, plan = SAMPLERS.get(solver), make_plan(solver, steps=1, options=options)
+    check_count(nfe, "an NFE budget", 1, MAX_STEPS)
+    least = spec.nfe(plan, 1)
+    if nfe < least:
+        raise DiffcliError(f"NFE {nfe} is too few for {solver}: one step takes {least}")
+    steps = 1
+    while spec.nfe(plan, steps + 1) <= nfe:
+        steps += 1
+    return steps
+
+
 def _check_controller(kw: dict[str, Any]) -> None:
     unknown = set(kw) - {f.name for f in dataclasses.fields(SolverPlan)}
     if unknown:
@@ -131,11 +154,15 @@ def _check_controller(kw: dict[str, Any]) -> None:
         raise choice_error("norm", kw["norm"], NORMS)
     if "grid_power" in kw:
         check_range(kw["grid_power"], "--grid-power", *GRID_POWER)
+    if "grid_rho" in kw:
+        check_range(kw["grid_rho"], "--grid-rho", *GRID_RHO)
     for k in ("pcoeff", "icoeff", "dcoeff"):
         if k in kw:
             check_range(kw[k], flag(k), -PID_COEFF, PID_COEFF)
     if "max_steps" in kw:
         check_count(kw["max_steps"], "--max-steps", 1, MAX_MAX_STEPS)
+    if kw.get("dt0_frac") is not None:
+        check_range(kw["dt0_frac"], "--dt0-frac", 1e-9, 1.0)
 
 
 CONTROLLER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SolverPlan)}

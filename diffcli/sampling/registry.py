@@ -106,6 +106,10 @@ class Sampler:
         """Its default step count on this process (None: the caller's default)."""
         return self.default_steps
 
+    def deterministic(self, options) -> bool:
+        """Its samples are a function of the prior draw alone (no noise of its own)."""
+        return self.order is not None
+
     def check(self, plan: SolverPlan, process) -> None:
         """Further fit checks beyond capabilities (DiffcliError)."""
 
@@ -115,14 +119,16 @@ class Sampler:
         t1 to t0 in steps − 1 steps, and a last step goes from t0 to t = 0."""
         import jax.numpy as jnp
 
-        from diffcli.sampling.grid import GRIDS
+        from diffcli.sampling.grids import GRIDS
 
         grid, t1, t0 = GRIDS.get(plan.grid), float(process.t1), float(process.t0)
+        if plan.grid_times is not None:  # a fitted grid is the whole grid, last step included
+            return jnp.asarray(plan.grid_times)
         if not self.ends_at_data:
-            return grid(plan.steps, t1, t0, power=plan.grid_power)
+            return jnp.asarray(grid(process, plan, plan.steps, t1, t0))
         if t0 <= 0 or plan.steps == 1:
-            return grid(plan.steps, t1, 0.0, power=plan.grid_power)
-        return jnp.concatenate([grid(plan.steps - 1, t1, t0, power=plan.grid_power), jnp.zeros(1)])
+            return jnp.asarray(grid(process, plan, plan.steps, t1, 0.0))
+        return jnp.concatenate([jnp.asarray(grid(process, plan, plan.steps - 1, t1, t0)), jnp.zeros(1)])
 
     def solve(self, ctx: Context) -> Solve:
         """Traced inside the compiled program: from ctx.x1 (the prior draw at t1) to the end."""

@@ -19,7 +19,7 @@ from diffcli.config import Config, warmup_steps
 from diffcli.data import DATASETS, Dataset, get_dataset
 from diffcli.data.base import entry_name
 from diffcli.errors import DiffcliError
-from diffcli.limits import GRID_POWER, MAX_LR, MAX_POINTS, check_count, check_range, check_seed
+from diffcli.limits import GRID_POWER, GRID_RHO, MAX_LR, MAX_POINTS, check_count, check_range, check_seed
 from diffcli.nn.base import NETWORKS, build_network
 from diffcli.processes import PROCESSES, Process
 from diffcli.training.optim import make_optimizer
@@ -72,6 +72,7 @@ def check(cfg: Config) -> None:
         if (getattr(t, k) or 0) < 0:
             raise DiffcliError(f"train.{k} must be >= 0, got {getattr(t, k)}")
     check_range(s.grid_power, "sample.grid_power", *GRID_POWER)
+    check_range(s.grid_rho, "sample.grid_rho", *GRID_RHO)
 
 
 def resolve(cfg: Config) -> Config:
@@ -111,7 +112,7 @@ def build(cfg: Config) -> Setup:
     process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
     graphdef, _ = _init_params(cfg, dataset.shape)
     tx, schedule = make_optimizer(cfg.train)
-    from diffcli.sampling.grid import GRIDS  # validate the sampling grid name early too
+    from diffcli.sampling.grids import GRIDS  # validate the sampling grid name early too
 
     GRIDS.get(cfg.sample.grid)
     return Setup(cfg, dataset, process, graphdef, tx, schedule)

@@ -111,6 +111,18 @@ CASES = [
     Case("empty-csv", TRAIN + ["-d", "empty.csv"], ("empty",)),
     Case("resume-steps-below-done", ["train", "--resume", "runs/tiny", "--steps", "5"], ("already at step 20 of 5",)),
     Case("options-before-run", ["sample", "--eta", "0.5", "tiny"], ("the run comes before",)),
+    # time grids and their fitting
+    Case("fitted-none", ["sample", "tiny", "--solver", "heun", "--steps", "7", "--grid", "fitted"],
+         ("no fitted grid", "diffcli grid fit", "--nfe 14")),
+    Case("grid-rho-0", ["sample", "tiny", "--grid", "edm", "--grid-rho", "0"], ("--grid-rho",)),
+    Case("bench-unknown-grid", ["bench", "tiny", "--grids", "power,zigzag"], ("zigzag", "uniform")),
+    Case("bench-fitted-none", ["bench", "tiny", "--solvers", "euler", "--steps", "3", "--grids", "fitted"],
+         ("no fitted grid",)),
+    Case("fit-stochastic", ["grid", "fit", "tiny", "--solver", "euler-maruyama"], ("deterministic",)),
+    Case("fit-budget-too-small", ["grid", "fit", "tiny", "--solver", "heun", "--nfe", "1"], ("NFE 1", "heun", "2")),
+    Case("fit-objective", ["grid", "fit", "tiny", "--objective", "fid"], ("fid", "chamfer")),
+    Case("fit-draws", ["grid", "fit", "tiny", "--draws", "0"], ("--draws",)),
+    Case("fit-past-t0", ["grid", "fit", "tiny", "--solver", "ddim"], ("ddim",)),
 ]
 
 CONFIG_FILES = {

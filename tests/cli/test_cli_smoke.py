@@ -26,6 +26,12 @@ STAGES = [
     ("sample_euler", SAMPLE_EULER),
     ("sample_tsit5", SAMPLE_TSIT5),
     ("sample_euler_again", SAMPLE_EULER),
+    ("grid_fit", ["grid", "fit", "tiny", "--solver", "euler", "--nfe", "2,3", "--draws", "64", "--candidates", "12",
+                  "--refine", "1", "--json"]),
+    ("sample_fitted", ["sample", "tiny", "--solver", "euler", "--steps", "3", "--grid", "fitted", "--n", "64", "--seed", "9",
+                       "--json"]),
+    ("bench_grids", ["bench", "tiny", "--solvers", "euler", "--steps", "", "--nfe", "2,3", "--tols", "", "--grids",
+                     "uniform,edm,fitted", "--seeds", "1", "--n", "64", "--json"]),
     ("bench", BENCH),
     ("plot", ["plot", "tiny"]),
     ("sample_json", ["sample", "tiny", "--solver", "heun", "--steps", "3", "--n", "64", "--seed", "5", "--json"]),
@@ -123,7 +129,9 @@ def test_sample_tsit5_adaptive(pipeline):
     pipeline.ok("sample_tsit5")
     x, meta, traj = _check_sample(pipeline, "tsit5", traj_len=None)
     assert meta["steps"] == meta["accepted_steps"] + meta["rejected_steps"] >= 1
-    assert meta["nfe"] == 6 * meta["steps"] + 1  # FSAL: 6 new evaluations a step, 1 before the first
+    # FSAL: 6 new evaluations a step; before the first, f(x1) (its first stage too) and the
+    # automatic first step's trial evaluation
+    assert meta["nfe"] == 6 * meta["steps"] + 2
 
 
 def test_sample_starts_from_the_prior_of_its_seed(pipeline):
@@ -183,7 +191,7 @@ def test_bench_writes_json_and_csv(pipeline):
     assert by_kind[("euler", 4, None)]["nfe"] == 4
     assert by_kind[("tsit5", 4, None)]["nfe"] == 6 * 4 + 1  # FSAL: 6 a step + 1
     ad = by_kind[("tsit5", None, 1e-2)]
-    assert ad["nfe_min"] <= ad["nfe"] <= ad["nfe_max"] and (ad["nfe_min"] - 1) % 6 == 0
+    assert ad["nfe_min"] <= ad["nfe"] <= ad["nfe_max"] and (ad["nfe_min"] - 2) % 6 == 0
     for r in b["rows"]:
         assert math.isfinite(r["cd"]) and r["cd"] > 0 and r["cd_sd"] >= 0 and math.isfinite(r["mmd2"])
     assert b["meta"]["seeds"] == 2 and b["meta"]["n"] == N
@@ -229,7 +237,29 @@ def test_progress_lines_when_not_a_terminal(pipeline):
     train, bench = pipeline.ok("train"), pipeline.ok("bench")
     assert "train 10/20 steps" in train.stderr and "train 20/20 steps" in train.stderr
     assert "bench 1/3 settings" in bench.stderr and "bench 3/3 settings" in bench.stderr
-    assert bench.stdout.count("euler 4") == 1  # the table's row only
+    table, best = bench.stdout.split("best at each budget")
+    assert table.count("euler 4") == 1  # the table's row only (no progress line on stdout)
+    assert "NFE ≤" in best
+
+
+def test_fitted_grids_are_saved_and_used(pipeline):
+    """grid fit writes one grid per budget into grids.json; sample and bench use them with
+    --grid fitted (the very times saved), beside the named grids."""
+    fits = json.loads(pipeline.ok("grid_fit").stdout)
+    assert [f["steps"] for f in fits] == [2, 3] and [f["nfe"] for f in fits] == [2, 3]
+    for f in fits:
+        assert f["error"] <= f["error_start"] + 1e-7  # the descent never ends worse than it began
+        assert f["times"][0] == 1.0 and f["times"][-1] == 0.0 and len(f["times"]) == f["steps"] + 1
+    saved = json.loads((pipeline.run / "grids.json").read_text())["fits"]
+    assert [f["times"] for f in saved] == [f["times"] for f in fits]
+    s = json.loads(pipeline.ok("sample_fitted").stdout)
+    assert s["plan"]["grid"] == "fitted" and s["plan"]["grid_times"] == fits[1]["times"] and s["nfe"] == 3
+    b = json.loads(pipeline.ok("bench_grids").stdout)
+    assert sorted((r["grid"], r["steps"]) for r in b["rows"]) == sorted(
+        (g, k) for g in ("uniform", "edm^7", "fitted") for k in (2, 3))
+    assert [x["budget"] for x in b["best"]] == [4, 6, 8, 10, 16, 20]  # every budget at or above NFE 2
+    best = min(b["rows"], key=lambda r: r["cd"])
+    assert b["best"][-1]["cd"] == best["cd"] and b["best"][-1]["above_plateau"] == 0
 
 
 def test_json_prints_the_record_written(pipeline):

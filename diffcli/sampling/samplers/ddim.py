@@ -83,6 +83,9 @@ class DDIM(StepSampler):
     def eta(self, options) -> float:
         return options.eta
 
+    def deterministic(self, options) -> bool:
+        return self.eta(options) == 0
+
     def times(self, process, plan):
         return jnp.asarray(on_the_chain(process, plan, super().times(process, plan)))
 
