@@ -26,7 +26,7 @@ from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import sampler_for, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
 from diffcli.sampling.registry import SAMPLERS, check_fits, flag, option_names, option_takers
-from diffcli.scoring import Floor, bandwidth, data_floor, score, spread
+from diffcli.scoring import Floor, bandwidth, data_floor, floor_cache_key, score, spread
 from diffcli.signals import caught_signals, stop_if_signalled
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
@@ -154,7 +154,7 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
         if on_row:
             on_row(row)
     rows.sort(key=lambda r: (r.nfe, r.scores[metrics[0]]))
-    floor = data_floor(setup.dataset, n, seeds, metrics)
+    floor = data_floor(setup.dataset, n, seeds, metrics, cache=floor_cache_key(setup.cfg))
     stop_if_signalled(got, f"the bench ran all {len(plan_list)} settings but was not written; the run's previous "
                            "bench.json and bench.csv are kept")
     return rows, floor

@@ -223,25 +223,42 @@ def sample(
     options = _solver_options(ctx.args)
     _start_jax()
     from diffcli.render import console, err_console, kv_table, scores_items
-    from diffcli.sampling.api import plan_for, sample_loaded
-    from diffcli.training.restore import load_run
+    from diffcli.runs import open_run
+    from diffcli.sampling import fast
 
-    run_dir, setup, state = load_run(run)
-    plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, grid_rho=grid_rho,
-                    run_dir=run_dir, options=options,
-                    pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff, max_steps=max_steps, dt0_frac=dt0_frac, norm=norm)
+    # A request seen before runs its stored, exported program: no diffrax, no flax, no tracing.
+    run_dir = open_run(run)
+    request = {"solver": solver, "steps": steps, "rtol": rtol, "atol": atol, "grid": grid, "grid_power": grid_power,
+               "grid_rho": grid_rho, "pcoeff": pcoeff, "icoeff": icoeff, "dcoeff": dcoeff, "max_steps": max_steps,
+               "dt0_frac": dt0_frac, "norm": norm, "options": options, "n": n, "trajectories": trajectories, "raw": raw}
+    key = fast.program_key(run_dir, request)
+    stored = fast.load(key)
+    if stored is None:
+        from diffcli.sampling.api import plan_for, sample_loaded
+        from diffcli.training.restore import load_run
+
+        run_dir, setup, state = load_run(run_dir)
+        plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, grid_rho=grid_rho,
+                        run_dir=run_dir, options=options, pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff,
+                        max_steps=max_steps, dt0_frac=dt0_frac, norm=norm)
+        stored = fast.prepare(key, run_dir, setup, state, plan, n, trajectories, use_ema=False if raw else None)
+    label = stored[0]["label"] if stored else plan.label()
+
     def announce():
         if not quiet and not console.is_terminal:
-            err_console.print(f"sample: {plan.label()}, {n} points …", highlight=False)
+            err_console.print(f"sample: {label}, {n} points …", highlight=False)
 
-    run_dir, sc, floor, path, compiles = sample_loaded(run_dir, setup, state, plan, n, seed, trajectories,
-                                                       use_ema=False if raw else None, metrics=metric_list,
-                                                       on_start=announce)
+    if stored:
+        run_dir, sc, floor, path, compiles = fast.sample_cached(run_dir, *stored, seed, metric_list, announce)
+    else:  # a sampler that cannot be exported: the traced path
+        run_dir, sc, floor, path, compiles = sample_loaded(run_dir, setup, state, plan, n, seed, trajectories,
+                                                           use_ema=False if raw else None, metrics=metric_list,
+                                                           on_start=announce)
     if as_json:
         _print_json(path.with_suffix(".json"))
     elif not quiet:
         r = sc.result
-        console.print(kv_table(f"{plan.label()} · {run_dir}", {
+        console.print(kv_table(f"{label} · {run_dir}", {
             "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
             **scores_items(sc.scores, floor),
             "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
@@ -414,6 +431,30 @@ def list_(kind: str | None = typer.Argument(None, help="models | solvers | metri
     for k in [kind] if kind else KINDS:
         header, body = rows(k)
         console.print(plain_table(k, header, body))
+
+
+@app.command(epilog="Example:  diffcli inspect runs/demo-rf-cat --n 2000")
+def inspect(run: str = typer.Argument(..., help="run directory (or its name under runs/)"),
+            n: int = typer.Option(2000, "--n", help="trajectories, from prior draws of the seed"),
+            seed: int = typer.Option(0, "--seed", help="seed of the prior draws, in [0, 2^32)"),
+            raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+            as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
+            quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP)):
+    """How straight the trained flow is (Liu et al. 2022): E‖chord − field‖² along its own trajectories; writes straightness.json."""
+    _check_run(run)
+    _start_jax()
+    from diffcli.render import console, kv_table
+    from diffcli.straightness import inspect_run
+
+    run_dir, r, path = inspect_run(run, n, seed, use_ema=False if raw else None)
+    if as_json:
+        _print_json(path)
+    elif not quiet:
+        console.print(kv_table(f"straightness · {run_dir}", {
+            "straightness": f"{r.straightness:.5g}   (0: every trajectory a straight line at constant speed)",
+            "relative": f"{r.relative:.4g}   (to the chord's mean square {r.chord:.4g})",
+            "trajectories": f"{r.n} (seed {r.seed}), field at {r.times} times", "written": str(path),
+        }))
 
 
 grid_app = typer.Typer(help="Fitted time grids: fit one per solver and NFE budget (grids.json in the run), or show them.",

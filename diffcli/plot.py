@@ -268,23 +268,35 @@ def _animate(plt, fig, update, n_frames: int, path: Path) -> Path:
 
 def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
     """Each benched metric (bench.json's meta.metrics; CD and MMD² for benches that predate it)
-    against NFE, one line per solver setting, the Pareto front (the best value at or below each
-    NFE) in black, the data floor as a dashed line and its spread shaded."""
+    against NFE: each solver setting × time grid's points (mean ± sd) joined by its own Pareto
+    front (the best it reaches at or below each NFE), the front over everything in black, the
+    data floor as a dashed line and its spread shaded."""
     from diffcli.metrics import METRICS
 
     rows, floor = b["rows"], b["floor"]
     names = b.get("meta", {}).get("metrics") or ["cd", "mmd2"]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     groups: dict[str, list] = {}
-    for r in rows:  # one line per solver setting: its options and fixed steps or adaptive
-        name = " ".join(x for x in (r["solver"], r.get("variant", ""), "adaptive" if r["steps"] is None else "") if x)
+    style: dict[str, tuple] = {}  # colour by solver setting, marker and line by grid
+    setting_ids: dict[str, int] = {}
+    grid_ids: dict[str, int] = {}
+    for r in rows:  # one line per solver setting and grid: its options, and its grid or adaptive
+        grid = "adaptive" if r["steps"] is None else r.get("grid", "")
+        setting = " ".join(x for x in (r["solver"], r.get("variant", "")) if x)
+        name = f"{setting} {grid}".strip()
         groups.setdefault(name, []).append(r)
+        i, j = setting_ids.setdefault(setting, len(setting_ids)), grid_ids.setdefault(grid, len(grid_ids))
+        style[name] = (f"C{i % 10}", "osD^vxP*"[j % 8], ("-", "--", ":", "-.")[j % 4])
+    big = len(groups) > 8
+    fig, axes = plt.subplots(1, len(names), figsize=((8 if big else 5) * len(names), 6 if big else 4), squeeze=False)
     for ax, key in zip(axes[0], names):
         name = METRICS.get(key).label if key in METRICS else key
         for label, rs in groups.items():
             rs = sorted(rs, key=lambda r: r["nfe"])
+            colour, marker, line = style[label]
             ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
-                        marker="o", ms=4, capsize=2, label=label)
+                        marker=marker, ms=4, capsize=2, ls="none", c=colour)
+            own = pareto_front([(r["nfe"], r[key]) for r in rs])
+            ax.step(*zip(*own), where="post", c=colour, ls=line, marker=marker, ms=4, lw=1.2, alpha=0.9, label=label)
         front = pareto_front([(r["nfe"], r[key]) for r in rows])
         ax.step(*zip(*front), where="post", c="k", lw=1.5, alpha=0.6, label="Pareto front")
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
@@ -295,7 +307,7 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
     meta = b.get("meta", {})
     fig.suptitle(f"{run_name}: bench, {meta.get('seeds', '?')} seeds × {meta.get('n', '?')} samples, mean ± sample sd",
                  fontsize=10)
-    axes[0][0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7 if len(groups) > 8 else 8, ncol=2 if len(groups) > 12 else 1)
     _save(fig, path)
     plt.close(fig)
     return path

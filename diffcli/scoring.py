@@ -65,16 +65,68 @@ def score(dataset, samples, seed: int, metrics: Iterable[str] = DEFAULT_METRICS)
     return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics, bandwidth(dataset))
 
 
-def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS) -> Floor:
-    """Each metric between two independent n-point data draws, over `pairs` pairs of draws."""
+def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS, cache: str | None = None) -> Floor:
+    """Each metric between two independent n-point data draws, over `pairs` pairs of draws.
+
+    cache: a text that names the data set exactly (its resolved config, data files by sha256);
+    each metric's values are then kept in the user's cache directory and reused, since they
+    depend on nothing else (a deterministic function of the data set, n, the pairs' keys and the
+    metric's code)."""
     metrics = tuple(metrics)
-    values: dict[str, list[float]] = {m: [] for m in metrics}
-    for s in range(pairs):
-        a = reference_data(dataset, n, s)
-        b = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n)
-        for k, v in evaluate(a, b, metrics, bandwidth(dataset)).items():
-            values[k].append(v)
-    return Floor({k: float(np.mean(v)) for k, v in values.items()}, {k: spread(v) for k, v in values.items()}, pairs)
+    path = _floor_path(cache, n, pairs, bandwidth(dataset)) if cache is not None else None
+    values: dict[str, list[float]] = _read_floor(path) if path is not None else {}
+    todo = [m for m in metrics if not (isinstance(values.get(m), list) and len(values[m]) == pairs)]
+    if todo:
+        for m in todo:
+            values[m] = []
+        for s in range(pairs):
+            a = reference_data(dataset, n, s)
+            b = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n)
+            for k, v in evaluate(a, b, todo, bandwidth(dataset)).items():
+                values[k].append(v)
+        if path is not None:
+            _write_floor(path, values)
+    return Floor({k: float(np.mean(values[k])) for k in metrics}, {k: spread(values[k]) for k in metrics}, pairs)
+
+
+FLOOR_CACHE_VERSION = 1  # raise when a metric's or a data set's code changes what it computes
+
+
+def _floor_path(cache: str, n: int, pairs: int, sigma: float):
+    import hashlib
+
+    from diffcli import __version__
+    from diffcli.jaxsetup import cache_dir
+
+    key = f"{cache}|n={n}|pairs={pairs}|sigma={sigma!r}|{REFERENCE_SALT}|{FLOOR_SALT}|{__version__}|{FLOOR_CACHE_VERSION}"
+    return cache_dir().parent / "floors" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _read_floor(path) -> dict[str, list[float]]:
+    import json
+
+    try:
+        got = json.loads(path.read_text())
+        return {k: [float(x) for x in v] for k, v in got.items()}
+    except (OSError, ValueError, TypeError, AttributeError):  # absent or damaged: compute it again
+        return {}
+
+
+def _write_floor(path, values: dict[str, list[float]]) -> None:
+    from diffcli.runs import write_json
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, values)
+    except OSError:  # a read-only cache costs time, never a result
+        pass
+
+
+def floor_cache_key(cfg) -> str:
+    """The text that names a run's data set exactly, for data_floor's cache."""
+    import json
+
+    return json.dumps([cfg.data.name, cfg.data.options], sort_keys=True, default=str)
 
 
 def spread(values) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -42,23 +43,34 @@ def _curve(s: jax.Array) -> jax.Array:
     return jnp.stack([sin @ a + cos @ b, sin @ c + cos @ d], axis=-1) / SCALE
 
 
+@partial(jax.jit, static_argnums=1)
+def _draw(key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    kb, kn = jax.random.split(key)
+    return jax.random.bits(kb, (n, 2), dtype=jnp.uint32), jax.random.normal(kn, (n, 2), dtype=jnp.float32)
+
+
+@jax.jit
+def _points(bits: jax.Array, eps: jax.Array, noise) -> jax.Array:
+    """Under the x64 context: the curve at the 53-bit parameter the bits make, plus noise·eps."""
+    hi = (bits[:, 0] >> 6).astype(jnp.float64)  # 26 bits
+    lo = (bits[:, 1] >> 5).astype(jnp.float64)  # 27 bits
+    s = (hi * 2.0**27 + lo) * (2 * np.pi / 2.0**53)
+    xy = _curve(s) + jnp.asarray(noise, jnp.float64) * eps.astype(jnp.float64)
+    return xy.astype(jnp.float32)
+
+
 @DATASETS.register("cat")
 def cat(noise: float | None = None) -> Dataset:
     noise = noise_level(noise, DEFAULT_NOISE)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
-        kb, kn = jax.random.split(key)
         # JAX's samplers cannot run inside the x64 context, so draw raw bits here and build
         # a 53-bit uniform parameter from them (as NumPy does), then evaluate the curve in
-        # float64 as the reference does; the network sees float32.
-        bits = jax.random.bits(kb, (n, 2), dtype=jnp.uint32)
-        eps = jax.random.normal(kn, (n, 2), dtype=jnp.float32)
+        # float64 as the reference does; the network sees float32. Outside a trace each half is
+        # one compiled program (eager, the ops cost a dispatch each: 0.24 s for a draw).
+        bits, eps = _draw(key, n)
         with jax.enable_x64(True):
-            hi = (bits[:, 0] >> 6).astype(jnp.float64)  # 26 bits
-            lo = (bits[:, 1] >> 5).astype(jnp.float64)  # 27 bits
-            s = (hi * 2.0**27 + lo) * (2 * np.pi / 2.0**53)
-            xy = _curve(s) + noise * eps.astype(jnp.float64)
-            return xy.astype(jnp.float32)
+            return _points(bits, eps, noise)
 
     return Dataset("cat", (2,), sample, mmd_sigma=MMD_SIGMA)
 

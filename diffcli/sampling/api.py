@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from diffcli.limits import check_count, check_points, check_seed
 from diffcli.metrics import DEFAULT_METRICS, check_names
-from diffcli.runs import write_json, write_npy
-from diffcli.sampling.driver import SampleResult, make_sampler
+from diffcli.sampling.driver import make_sampler
 from diffcli.sampling.plan import SolverPlan, make_plan
+from diffcli.sampling.records import finish_sample, plan_head, slug
 from diffcli.sampling.registry import default_solver
-from diffcli.scoring import Floor, bandwidth, data_floor, score
+from diffcli.scoring import floor_cache_key
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
-
-FLOOR_PAIRS = 5  # data-floor pairs printed beside a single sample's scores
 
 
 def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0):
@@ -71,32 +67,6 @@ def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | Non
     return f"{slug(label)}-n{n}{raw}-seed{seed}"
 
 
-@dataclass(frozen=True)
-class ScoredSample:
-    result: SampleResult
-    scores: dict[str, float]  # {metric: value}
-
-
-def slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.^+-]+", "_", label).strip("_")
-
-
-def save_sample(run_dir: Path, stem: str, plan: SolverPlan, seed: int, scored: ScoredSample, extra: dict) -> Path:
-    """Write samples/<stem>.npy and the matching metrics JSON; return the .npy path."""
-    r = scored.result
-    out = Path(run_dir) / "samples"
-    write_npy(out / f"{stem}.npy", r.samples)
-    if r.trajectories is not None:
-        write_npy(out / f"{stem}-trajectories.npy", r.trajectories)
-        write_npy(out / f"{stem}-trajectory-times.npy", r.traj_times)
-    write_json(out / f"{stem}.json", {
-        "solver": plan.solver, "label": plan.label(), "plan": plan.record(), "seed": seed,
-        "n": int(r.samples.shape[0]), "nfe": r.nfe, "steps": r.steps, "accepted_steps": r.accepted,
-        "rejected_steps": r.rejected, "seconds": r.seconds, **scored.scores, **extra,
-    })
-    return out / f"{stem}.npy"
-
-
 def sample_run(run, plan: SolverPlan, n: int, seed: int, trajectories: int = 0, use_ema: bool | None = None,
                metrics: Iterable[str] = DEFAULT_METRICS):
     """Sample a trained run once, score it, write samples + metrics JSON into the run.
@@ -125,11 +95,7 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     result = sampler_for(setup, plan, n, trajectories)(weights(setup, state, use_ema), seed)
     after = compile_counts()
     compiles = {k: after[k] - before[k] for k in after}
-    scored = ScoredSample(result, score(setup.dataset, result.samples, seed, metrics))
-    floor: Floor = data_floor(setup.dataset, n, FLOOR_PAIRS, metrics)
-    floor_keys = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
-    stem = result_stem(setup, plan.label(), n, seed, use_ema)
-    path = save_sample(run_dir, stem, plan, seed, scored, {**floor_keys, "metrics": list(metrics), "compiles": compiles,
-                                                           "weights": which_weights(setup, use_ema),
-                                                           "mmd_sigma": bandwidth(setup.dataset)})
+    scored, floor, path = finish_sample(run_dir, setup.dataset, result, seed, metrics, plan_head(plan),
+                                        result_stem(setup, plan.label(), n, seed, use_ema),
+                                        which_weights(setup, use_ema), floor_cache_key(setup.cfg), compiles)
     return run_dir, scored, floor, path, compiles

@@ -27,23 +27,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.errors import SolverError
+from diffcli.sampling.checks import check_solve
 from diffcli.sampling.plan import SolverPlan
 from diffcli.sampling.registry import SAMPLERS, check_fits
+from diffcli.sampling.result import SampleResult
 
 NOISE_SALT = 0x401E
-
-
-@dataclass(frozen=True)
-class SampleResult:
-    samples: np.ndarray  # (n, *shape) at the sampler's end
-    nfe: int  # network evaluations, exact
-    steps: int  # attempted steps
-    accepted: int
-    rejected: int
-    seconds: float  # wall time of the compiled call (compile excluded)
-    trajectories: np.ndarray | None = None  # (k, T, *shape), from t1 to the end
-    traj_times: np.ndarray | None = None  # (T,)
 
 
 class Solve(NamedTuple):
@@ -105,16 +94,6 @@ def diffrax_solve(sol, trajectories: int = 0) -> Solve:
                  sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached)
 
 
-def check_solve(label: str, ok, limit, values, max_steps: int,
-                remedy: str = "loosen the tolerances or raise --max-steps") -> None:
-    """SolverError (exit 3, one line) unless the solve succeeded with finite values."""
-    if not bool(ok):
-        why = f"hit its step limit (max_steps={max_steps})" if bool(limit) else "failed"
-        raise SolverError(f"{label} {why}; {remedy}")
-    if not all(np.isfinite(np.asarray(v)).all() for v in jax.tree.leaves(values)):
-        raise SolverError(f"{label} produced non-finite values; use more steps or tighter tolerances")
-
-
 def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan, n: int, shape,
                  trajectories: int = 0) -> Callable[..., SampleResult]:
     """sampler(params, seed[, rtol, atol]) -> SampleResult for any registered solver.
@@ -149,4 +128,5 @@ def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan,
             traj_times=np.asarray(times) if trajectories else None,
         )
 
+    sampler.run, sampler.times = run, times  # the traced function and its grid (sampling/fast.py exports them)
     return sampler

@@ -21,6 +21,11 @@ from diffcli.runs import CHECKPOINT, write_bytes, write_json
 from diffcli.training.state import TrainState
 
 
+def tensor_names(tree) -> list[str]:
+    """The checkpoint's tensor names of a tree's leaves, in jax.tree.flatten order."""
+    return [_key_name(p) for p, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
+
+
 def _key_name(path) -> str:
     parts = []
     for k in path:
@@ -62,7 +67,8 @@ def save(run_dir: Path, state: TrainState, keep: int = 0) -> None:
 
 
 def load(run_dir: Path, template: TrainState) -> TrainState:
-    """Restore into the structure of `template` (built from the run's config)."""
+    """Restore into the structure of `template` (built from the run's config; its leaves may be
+    arrays or jax.ShapeDtypeStruct, e.g. jax.eval_shape(setup.init_state): nothing is computed)."""
     path = Path(run_dir) / CHECKPOINT
     try:
         tensors = st_load(path.read_bytes())
@@ -72,7 +78,7 @@ def load(run_dir: Path, template: TrainState) -> TrainState:
         "params": template.params,
         "ema": template.ema,
         "opt": template.opt_state,
-        "key": jax.random.key_data(template.key),
+        "key": jax.eval_shape(jax.random.key_data, template.key),
         "step": template.step,
     }
     paths, treedef = jax.tree_util.tree_flatten_with_path(tree)
@@ -82,10 +88,11 @@ def load(run_dir: Path, template: TrainState) -> TrainState:
         if name not in tensors:
             raise DiffcliError(f"checkpoint {str(path)!r} lacks tensor {name!r}: it was made with another config")
         got = tensors[name]
-        if got.shape != np.shape(want) or got.dtype != np.asarray(want).dtype:
+        want_shape, want_dtype = tuple(np.shape(want)), np.dtype(want.dtype)
+        if got.shape != want_shape or got.dtype != want_dtype:
             raise DiffcliError(
                 f"checkpoint tensor {name!r} has shape {got.shape} {got.dtype}, but the config needs "
-                f"{np.shape(want)} {np.asarray(want).dtype}"
+                f"{want_shape} {want_dtype}"
             )
         leaves.append(jnp.asarray(got))
     extra = set(tensors) - {_key_name(p) for p, _ in paths}

@@ -47,9 +47,14 @@ class Setup:
         return TrainState(params, self.tx.init(params), ema, jax.random.fold_in(key, 1), jnp.int32(0))
 
 
-def _init_params(cfg: Config, shape: tuple[int, ...]):
-    rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0))
-    return nnx.split(build_network(cfg.network.name, cfg.network.options, shape, rngs), nnx.Param)
+def _init_params(cfg: Config, shape: tuple[int, ...], abstract: bool = False):
+    """(graphdef, params) of the run's network; `abstract`: shapes and dtypes only (nnx.eval_shape),
+    nothing initialised — all a run being loaded needs before its checkpoint fills them in."""
+    def make():
+        rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0))
+        return build_network(cfg.network.name, cfg.network.options, shape, rngs)
+
+    return nnx.split(nnx.eval_shape(make) if abstract else make(), nnx.Param)
 
 
 def check(cfg: Config) -> None:
@@ -110,7 +115,7 @@ def build(cfg: Config) -> Setup:
     cfg = resolve(cfg)
     dataset = get_dataset(cfg.data.name, **cfg.data.options)
     process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
-    graphdef, _ = _init_params(cfg, dataset.shape)
+    graphdef, _ = _init_params(cfg, dataset.shape, abstract=True)
     tx, schedule = make_optimizer(cfg.train)
     from diffcli.sampling.grids import GRIDS  # validate the sampling grid name early too
 
