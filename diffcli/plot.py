@@ -287,7 +287,8 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
         i, j = setting_ids.setdefault(setting, len(setting_ids)), grid_ids.setdefault(grid, len(grid_ids))
         style[name] = (f"C{i % 10}", "osD^vxP*"[j % 8], ("-", "--", ":", "-.")[j % 4])
     big = len(groups) > 8
-    fig, axes = plt.subplots(1, len(names), figsize=((8 if big else 5) * len(names), 6 if big else 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names) + (4 if big else 0), 6 if big else 4),
+                             squeeze=False)
     for ax, key in zip(axes[0], names):
         name = METRICS.get(key).label if key in METRICS else key
         for label, rs in groups.items():
@@ -296,7 +297,7 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
             ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
                         marker=marker, ms=4, capsize=2, ls="none", c=colour)
             own = pareto_front([(r["nfe"], r[key]) for r in rs])
-            ax.step(*zip(*own), where="post", c=colour, ls=line, marker=marker, ms=4, lw=1.2, alpha=0.9, label=label)
+            ax.plot(*zip(*own), c=colour, ls=line, marker=marker, ms=4, lw=1.2, alpha=0.9, label=label)
         front = pareto_front([(r["nfe"], r[key]) for r in rows])
         ax.step(*zip(*front), where="post", c="k", lw=1.5, alpha=0.6, label="Pareto front")
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
@@ -307,7 +308,10 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
     meta = b.get("meta", {})
     fig.suptitle(f"{run_name}: bench, {meta.get('seeds', '?')} seeds × {meta.get('n', '?')} samples, mean ± sample sd",
                  fontsize=10)
-    axes[0][0].legend(fontsize=7 if len(groups) > 8 else 8, ncol=2 if len(groups) > 12 else 1)
+    if big:  # many lines: the legend beside the panels
+        axes[0][-1].legend(fontsize=7, ncol=1 + len(groups) // 16, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        axes[0][0].legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
     return path

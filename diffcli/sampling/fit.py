@@ -147,7 +147,7 @@ class Fitter:
             raise DiffcliError(f"grid fit needs a deterministic sampler; {plan.label(short=True)} draws noise of its own")
         check_fits(plan, p)
         self.cand = np.asarray(self.spec.times(p, plan), np.float64)
-        if self.cand[-1] != float(p.t0):
+        if not np.isclose(self.cand[-1], float(p.t0), rtol=0, atol=1e-6 * (float(p.t1) - float(p.t0))):
             raise DiffcliError(f"grid fit: {solver} ends at t = {self.cand[-1]:g}, past model {p.name!r}'s "
                                f"trained interval end t0 = {float(p.t0):g}, where no reference solve reaches")
         self.key = draws_key(2)  # for the solver's context; a deterministic solver draws nothing
