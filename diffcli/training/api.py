@@ -7,8 +7,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import jax
-
 from diffcli import config as C
 from diffcli.data import SUFFIXES
 from diffcli.errors import DiffcliError, Interrupted
@@ -85,7 +83,7 @@ def resume_run(
     if steps is not None and steps != cfg.train.steps:
         cfg = replace(cfg, train=replace(cfg.train, steps=steps))
         setup = build(cfg)
-        state = checkpoint.load(run_dir, jax.eval_shape(setup.init_state))
+        state = checkpoint.load(run_dir, setup.state_shapes())
         write_text(run_dir / "config.toml", C.to_toml(setup.cfg))
     _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
     return run_dir, summary

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import jax
-
 from diffcli import config as C
 from diffcli.data.base import DATASETS, entry_name
 from diffcli.processes import PROCESSES
@@ -51,4 +49,4 @@ def load_run(path: str | Path) -> tuple[Path, Setup, TrainState]:
     run_dir = open_run(path)
     cfg = legacy_config(C.load(run_dir / "config.toml"))
     setup = build(cfg)
-    return run_dir, setup, checkpoint.load(run_dir, jax.eval_shape(setup.init_state))
+    return run_dir, setup, checkpoint.load(run_dir, setup.state_shapes())

@@ -40,6 +40,14 @@ class Setup:
         model = nnx.merge(self.graphdef, params)
         return lambda t, x: model(t, x)
 
+    def state_shapes(self) -> TrainState:
+        """init_state's shapes and dtypes, nothing initialised (what a checkpoint is loaded into);
+        a network whose __init__ computes on concrete values is initialised for real instead."""
+        try:
+            return jax.eval_shape(self.init_state)
+        except jax.errors.ConcretizationTypeError:
+            return self.init_state()
+
     def init_state(self) -> TrainState:
         params = _init_params(self.cfg, self.dataset.shape)[1]
         key = jax.random.key(self.cfg.train.seed)
@@ -54,7 +62,12 @@ def _init_params(cfg: Config, shape: tuple[int, ...], abstract: bool = False):
         rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0))
         return build_network(cfg.network.name, cfg.network.options, shape, rngs)
 
-    return nnx.split(nnx.eval_shape(make) if abstract else make(), nnx.Param)
+    if abstract:
+        try:
+            return nnx.split(nnx.eval_shape(make), nnx.Param)
+        except jax.errors.ConcretizationTypeError:  # a network whose __init__ computes on concrete values
+            pass
+    return nnx.split(make(), nnx.Param)
 
 
 def check(cfg: Config) -> None:
