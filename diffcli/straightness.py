@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TOL = 1e-4
+MAX_STEPS = 16384
 TIMES = 129
 POWER = 2.0  # the saved times t0 + (t1 − t0)·u², u uniform: dense near the data, where fields bend
 
@@ -38,11 +39,10 @@ class Straightness:
 
 def straightness(process, net, x1, times: int = TIMES, seed: int = 0) -> Straightness:
     """S for trajectories from x1 (n, *shape) at process.t1; net(t, x) the network."""
-    import diffrax
     import jax
     import jax.numpy as jnp
 
-    from diffcli.sampling.driver import check_solve
+    from diffcli.sampling.driver import check_solve, tsit5_path
 
     t1, t0 = float(process.t1), float(process.t0)
     ts_np = t0 + (t1 - t0) * np.linspace(1.0, 0.0, times) ** POWER
@@ -50,19 +50,14 @@ def straightness(process, net, x1, times: int = TIMES, seed: int = 0) -> Straigh
 
     def run(x1):
         drift = process.ode_drift(net)
-        sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(lambda t, y, args: drift(t, y)), diffrax.Tsit5(), t0=t1, t1=t0, dt0=-(t1 - t0) / 100,
-            y0=x1, saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.PIDController(rtol=TOL, atol=TOL),
-            max_steps=16384, throw=False)
-        path = sol.ys  # (times, n, *shape)
+        path, ok, limit = tsit5_path(drift, x1, ts, TOL, MAX_STEPS)  # (times, n, *shape)
         chord = (path[-1] - path[0]) / (t0 - t1)  # the constant velocity of the straight line
         fields = jax.lax.map(lambda tx: drift(tx[0], tx[1]), (ts, path))
         gap = jnp.sum(((fields - chord) ** 2).reshape(times, x1.shape[0], -1), axis=-1).mean(axis=1)
-        ok = sol.result == diffrax.RESULTS.successful
-        return gap, jnp.sum(chord.reshape(x1.shape[0], -1) ** 2, axis=-1).mean(), ok, path
+        return gap, jnp.sum(chord.reshape(x1.shape[0], -1) ** 2, axis=-1).mean(), ok, limit, path
 
-    gap, chord, ok, path = jax.jit(run)(x1)
-    check_solve(f"straightness solve (tsit5 at tol {TOL:g})", ok, False, path, 16384)
+    gap, chord, ok, limit, path = jax.jit(run)(x1)
+    check_solve(f"straightness solve (tsit5 at tol {TOL:g})", ok, limit, path, MAX_STEPS)
     gap = np.asarray(gap, np.float64)
     dt = -np.diff(ts_np) / (t1 - t0)  # trapezoid rule, in units of the interval
     s = float(np.sum((gap[1:] + gap[:-1]) / 2 * dt))

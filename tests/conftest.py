@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+import diffcli  # noqa: F401 — first, as in the CLI: it sets EQX_ON_ERROR=nan before equinox is imported
+
 REPO = Path(__file__).resolve().parents[1]
 
 # A tiny network and a short training run: one compiled chunk (chunk divides steps).

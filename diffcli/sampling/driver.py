@@ -94,6 +94,19 @@ def diffrax_solve(sol, trajectories: int = 0) -> Solve:
                  sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached)
 
 
+def tsit5_path(drift, x1, times, tol: float, max_steps: int):
+    """Traced: Tsit5 on dx/dt = drift(t, x) from x1 at times[0], adaptive at rtol = atol = tol,
+    saved at `times`: (ys (T, n, *shape), succeeded, hit the step limit). The accurate solve
+    behind grid fitting and the straightness measure."""
+    import diffrax
+
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, args: drift(t, y)), diffrax.Tsit5(), t0=times[0], t1=times[-1],
+        dt0=(times[-1] - times[0]) / 100, y0=x1, saveat=diffrax.SaveAt(ts=times),
+        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol), max_steps=max_steps, throw=False)
+    return sol.ys, sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached
+
+
 def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan, n: int, shape,
                  trajectories: int = 0) -> Callable[..., SampleResult]:
     """sampler(params, seed[, rtol, atol]) -> SampleResult for any registered solver.

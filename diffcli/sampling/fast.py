@@ -16,7 +16,9 @@ its checkpoint and grids.json (their bytes' sha256) and the command's sampling a
 program takes the weights, the seed's key data, the time grid and the tolerances as arguments,
 as the traced one does; the seed is checked again on every call. Equinox's run-time checks are
 off (EQX_ON_ERROR=nan, diffcli/__init__.py), so the program holds no host callback and is
-serialisable; the solver's own result is returned and checked (checks.check_solve).
+serialisable; the solver's own result is returned and checked (checks.check_solve). Where
+equinox was imported before diffcli (a library user's script importing diffrax first), its
+checks are on, the export fails and `sample` runs the traced program as before.
 """
 
 from __future__ import annotations

@@ -168,21 +168,14 @@ class Fitter:
 
     def _reference(self, x1, times):
         """Tsit5 at REF_TOL from x1, saved at `times` (the first t1, the last the end)."""
-        import diffrax
         import jax
 
-        from diffcli.sampling.driver import check_solve
+        from diffcli.sampling.driver import check_solve, tsit5_path
 
         p = self.setup.process
 
         def ref(params, x1, times):
-            drift = p.ode_drift(self.setup.apply(params))
-            sol = diffrax.diffeqsolve(
-                diffrax.ODETerm(lambda t, y, args: drift(t, y)), diffrax.Tsit5(), t0=times[0], t1=times[-1],
-                dt0=(times[-1] - times[0]) / 100, y0=x1, saveat=diffrax.SaveAt(ts=times),
-                stepsize_controller=diffrax.PIDController(rtol=REF_TOL, atol=REF_TOL), max_steps=REF_MAX_STEPS,
-                throw=False)
-            return sol.ys, sol.result == diffrax.RESULTS.successful, sol.result == diffrax.RESULTS.max_steps_reached
+            return tsit5_path(p.ode_drift(self.setup.apply(params)), x1, times, REF_TOL, REF_MAX_STEPS)
 
         ys, ok, limit = jax.jit(ref)(self.params, x1, times)
         check_solve(f"grid fit's reference (tsit5 at tol {REF_TOL:g})", ok, limit, ys, REF_MAX_STEPS,
