@@ -11,7 +11,7 @@ import inspect
 
 from diffcli.registry import summary
 
-KINDS = ("models", "solvers", "metrics", "data", "networks", "grids")
+KINDS = ("models", "solvers", "metrics", "data", "networks", "grids", "couplings", "sources")
 
 
 def _options(registry, name: str) -> str:
@@ -64,6 +64,19 @@ def rows(kind: str) -> tuple[list[str], list[list[str]]]:
         from diffcli.sampling.grids import GRIDS
 
         return ["grid", "what"], [[n, inspect.getdoc(GRIDS.get(n)) or ""] for n in GRIDS.names()]
+    if kind == "couplings":
+        from diffcli.couplings import COUPLINGS
+
+        return ["coupling", "uses coupling_epsilon", "what"], [
+            [n, "yes" if COUPLINGS.get(n).uses_epsilon else "", COUPLINGS.get(n).summary] for n in COUPLINGS.names()]
+    if kind == "sources":
+        from diffcli.data import DATASETS
+        from diffcli.processes.sources import SOURCES
+
+        own = [[n, "yes" if SOURCES.get(n).standard_normal else "", "a registered source"] for n in SOURCES.names()]
+        return ["source", "N(0, I)", "what"], own + [
+            [n, "", "the data set, at its default options (no density)"]
+            for n in DATASETS.names() if n not in SOURCES and n != "file"]
     from diffcli.errors import choice_error
 
     raise choice_error("kind", kind, KINDS)

@@ -423,7 +423,7 @@ def export(run: str = typer.Argument(..., help="run directory (or its name under
 
 
 @app.command("list", epilog="Examples:  diffcli list  ·  diffcli list solvers")
-def list_(kind: str | None = typer.Argument(None, help="models | solvers | metrics | data | networks | grids (all)")):
+def list_(kind: str | None = typer.Argument(None, help="models | solvers | metrics | data | networks | grids | couplings | sources (all)")):
     """Every registered model, solver, metric, data set, network and time grid, with its options."""
     from diffcli.catalogue import KINDS, rows
     from diffcli.render import console, plain_table
@@ -454,6 +454,67 @@ def inspect(run: str = typer.Argument(..., help="run directory (or its name unde
             "straightness": f"{r.straightness:.5g}   (0: every trajectory a straight line at constant speed)",
             "relative": f"{r.relative:.4g}   (to the chord's mean square {r.chord:.4g})",
             "trajectories": f"{r.n} (seed {r.seed}), field at {r.times} times", "written": str(path),
+        }))
+
+
+@app.command(context_settings=EXTRA, epilog=SOLVER_OPTIONS + "  Examples:  diffcli reflow runs/demo-rf-cat --name rf2  ·  "
+             "diffcli reflow rf2 --name rf3  ·  diffcli reflow RUN --pairs 50000 --solver heun --steps 50 --distill  ·  "
+             "diffcli reflow RUN --set train.lr=1e-3 --train-steps 6000")
+def reflow(
+    ctx: typer.Context,
+    run: str = typer.Argument(..., help="the parent run (a velocity model: rf)"),
+    pairs: int = typer.Option(100_000, "--pairs", help="(noise, sample) pairs to draw and solve with the parent"),
+    solver: str | None = typer.Option(None, "--solver", autocompletion=SOLVERS,
+                                      help="the pairs' deterministic solver (default: tsit5 at rtol = atol = 1e-4, rms norm)"),
+    steps: int | None = typer.Option(None, "--steps", help="the pairs' solver: fixed steps"),
+    rtol: float | None = typer.Option(None, "--rtol", help="the pairs' solver: relative tolerance (adaptive)"),
+    atol: float | None = typer.Option(None, "--atol", help="the pairs' solver: absolute tolerance (adaptive)"),
+    grid: str | None = typer.Option(None, "--grid", autocompletion=GRIDS, help=GRID_HELP),
+    max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
+    norm: str = typer.Option("rms", "--norm", autocompletion=_norms,
+                             help="the pairs' adaptive error norm: rms (default here: the pairs' error on average) or max"),
+    train_steps: int | None = typer.Option(None, "--train-steps", help="the child's training steps (default: the parent's)"),
+    seed: int | None = typer.Option(None, "--seed", help="seed of the pairs' draws and the child's training (default: the parent's)"),
+    distill: bool = typer.Option(False, "--distill", **FLAG, help="train only at t = 1: a one-step model (1 Euler step)"),
+    set_: list[str] = typer.Option([], "--set", help="override the child's config: --set train.lr=1e-3 (repeatable)"),
+    name: str | None = typer.Option(None, "--name", help="the child's run name under runs/ (default: <model>-<data>-<i>)"),
+    overwrite: bool = typer.Option(False, "--overwrite", **FLAG, help="replace an existing run of the same name"),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
+    raw: bool = typer.Option(False, "--raw", **FLAG, help="the parent's raw weights instead of its EMA"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
+):
+    """Reflow: solve N source draws with a trained flow, then train a child run on those pairs from the
+    parent's weights (a k-rectified flow: straighter paths, fewer steps). Resume it with train --resume."""
+    _check_run(run)
+    options = _solver_options(ctx.args)
+    _start_jax()
+    from diffcli import config as C
+    from diffcli.reflow import child_config, reflow_run
+    from diffcli.render import console, err_console, kv_table, progress
+    from diffcli.runs import open_run
+
+    total = child_config(C.load(open_run(run) / "config.toml"), train_steps, seed, distill, set_).train.steps
+
+    plan_args = {"solver": solver, "steps": steps, "rtol": rtol, "atol": atol, "grid": grid, "options": options,
+                 "max_steps": max_steps, "norm": norm}
+    state = {}
+
+    def on_pairs():
+        if not quiet:
+            err_console.print(f"reflow: solving {pairs} pairs with {run} …", highlight=False)
+        state["t0"] = __import__("time").perf_counter()
+
+    with progress("reflow: train", total, "steps", quiet) as update:
+        def on_chunk(step, loss, sps):
+            update(step, f"loss {loss:.4f}, {sps:.0f} steps/s")
+
+        run_dir, s, rec = reflow_run(run, plan_args, pairs, seed, train_steps, distill, set_, runs_dir, name,
+                                     overwrite, use_ema=False if raw else None, on_pairs=on_pairs, on_chunk=on_chunk)
+    if not quiet:
+        console.print(kv_table(f"reflowed {run} → {run_dir}", {
+            "pairs": f"{rec['n']} by {rec['solver']}, NFE {rec['nfe']}, {rec['seconds']:.1f} s",
+            "steps": s.steps, "final loss": s.final_loss, "steps/s": f"{s.steps_per_s:.1f}",
+            "train wall s": f"{s.seconds:.1f}", "total wall s": f"{__import__('time').perf_counter() - state['t0']:.1f}",
         }))
 
 

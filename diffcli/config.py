@@ -73,6 +73,8 @@ class TrainConfig:
     chunk: int = 250  # training steps fused into one compiled lax.scan call
     checkpoint_every: int = 1000  # steps between checkpoints (rounded up to whole chunks); 0 = only at the end
     keep: int = 3  # checkpoints kept in checkpoints/ besides the latest
+    pairs: str = ""  # (source, data) pairs to train on, a file in the run (diffcli reflow); "": fresh draws
+    distill: bool = False  # train at t1 only, on the pairs: the one-step map (diffcli reflow --distill)
 
 
 def warmup_steps(t: TrainConfig) -> int:

@@ -64,7 +64,7 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
     if images:
         made += _image_plots(plt, res, ref, plan, title, out, fmt)
     else:
-        made += _point_plots(plt, res, ref, plan, title, out, fmt)
+        made += _point_plots(plt, res, ref, plan, title, out, fmt, _straightness_note(run_dir, setup, state))
 
     losses = load_losses(run_dir)
     if len(losses):
@@ -131,7 +131,18 @@ def _loss_plot(plt, losses: np.ndarray, name: str, path: Path) -> Path:
     return path
 
 
-def _point_plots(plt, res, ref, plan, title: str, out: Path, fmt: str) -> list[Path]:
+def _straightness_note(run_dir: Path, setup, state) -> str:
+    """The flow's straightness (straightness.json, measured now where missing or stale), for the
+    trajectories' title; empty for a model without an ODE."""
+    if "ode" not in setup.process.capabilities:
+        return ""
+    from diffcli.straightness import inspect_loaded
+
+    r = inspect_loaded(run_dir, setup, state, reuse=True)[1]
+    return f", straightness {r.straightness:.3g} ({r.relative:.2g} of the chord's)"
+
+
+def _point_plots(plt, res, ref, plan, title: str, out: Path, fmt: str, note: str = "") -> list[Path]:
     """Scatter plots of points (n, d), drawn in their first two coordinates."""
     made = []
     n, d = res.samples.shape[0], res.samples[0].size
@@ -160,7 +171,7 @@ def _point_plots(plt, res, ref, plan, title: str, out: Path, fmt: str) -> list[P
     ax.add_collection(lines)
     fig.colorbar(lines, ax=ax, shrink=0.8, label="t")
     _style(ax, _limits(np.concatenate([ref, traj[:k].reshape(-1, d)]), dims),
-           f"{title}\n{k} trajectories ({plan.label()}), t = {times[0]:g} → {times[-1]:g}{coords}")
+           f"{title}\n{k} trajectories ({plan.label()}), t = {times[0]:g} → {times[-1]:g}{coords}{note}")
     made.append(_save(fig, out / f"trajectories.{fmt}"))
     plt.close(fig)
 

@@ -66,16 +66,33 @@ def straightness(process, net, x1, times: int = TIMES, seed: int = 0) -> Straigh
 
 def inspect_run(run, n: int = 2000, seed: int = 0, use_ema: bool | None = None):
     """(run_dir, Straightness, path of straightness.json) for a trained run."""
+    from diffcli.training.restore import load_run
+
+    return inspect_loaded(*load_run(run), n, seed, use_ema)
+
+
+def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema: bool | None = None,
+                   reuse: bool = False):
+    """inspect_run for a loaded run; `reuse`: read straightness.json instead where it measured these
+    weights (same checkpoint step), n and seed."""
     import dataclasses
+    import json
 
     import jax
 
     from diffcli.limits import check_count, check_points, check_seed
     from diffcli.runs import write_json
     from diffcli.sampling.api import weights, which_weights
-    from diffcli.training.restore import load_run
 
-    run_dir, setup, state = load_run(run)
+    path = run_dir / "straightness.json"
+    want = {"n": n, "seed": seed, "weights": which_weights(setup, use_ema), "step": int(state.step), "tol": TOL}
+    if reuse and path.is_file():
+        try:
+            old = json.loads(path.read_text())
+            if all(old.get(k) == v for k, v in want.items()):
+                return run_dir, Straightness(*(old[f.name] for f in dataclasses.fields(Straightness))), path
+        except (ValueError, KeyError, TypeError):
+            pass
     check_points(n, setup.dataset.dim)
     check_seed(seed)
     check_count(n, "--n", 2, 10**6)
@@ -85,6 +102,5 @@ def inspect_run(run, n: int = 2000, seed: int = 0, use_ema: bool | None = None):
         raise DiffcliError(f"model {setup.process.name!r} has no probability-flow ODE, so no trajectories to measure")
     x1 = setup.process.prior_sample(jax.random.key(seed), (n, *setup.dataset.shape))
     r = straightness(setup.process, setup.apply(weights(setup, state, use_ema)), x1, seed=seed)
-    path = run_dir / "straightness.json"
-    write_json(path, dataclasses.asdict(r) | {"weights": which_weights(setup, use_ema), "tol": TOL})
+    write_json(path, dataclasses.asdict(r) | want)
     return run_dir, r, path

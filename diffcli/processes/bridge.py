@@ -26,10 +26,11 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
+from diffcli.couplings.base import check_coupling
 from diffcli.errors import DiffcliError
 from diffcli.processes.base import PROCESSES, Apply, Field, field
 from diffcli.processes.parameterisation import Coeffs, bcast, coeffs_from
-from diffcli.processes.sources import SOURCES, Source
+from diffcli.processes.sources import Source, get_source, paired_noise
 
 T_EPS = 1e-3  # training times are U[T_EPS, 1 − T_EPS]; the ODE stops at T_EPS
 OFFSET = 0.05  # x̂0 = x_t + (t + OFFSET)·net; loss weight 1/(t + OFFSET)²
@@ -40,8 +41,11 @@ OFFSET = 0.05  # x̂0 = x_t + (t + OFFSET)·net; loss weight 1/(t + OFFSET)²
 class Bridge:
     """Brownian bridge between data and a source, x0-prediction, exact posterior steps."""
 
-    source: str = "gaussian"  # the prior at t = 1: a registered source (processes/sources.py)
+    source: str = "gaussian"  # the prior at t = 1: a registered source or data set (processes/sources.py)
     bridge_sigma: float = 0.387  # s_b, the noise scale of the bridge
+    coupling: str = "independent"  # how a batch pairs data with source points (diffcli/couplings/)
+    coupling_block: int = 32  # points per minibatch OT problem (0: the whole batch)
+    coupling_epsilon: float = 0.01  # sinkhorn's entropic regularisation, a fraction of the mean cost
 
     name: ClassVar[str] = "bridge"
     t0: ClassVar[float] = T_EPS
@@ -51,13 +55,14 @@ class Bridge:
     n_timesteps: ClassVar[None] = None
 
     def __post_init__(self):
-        SOURCES.get(self.source)
+        get_source(self.source)
+        check_coupling(self.coupling, self.coupling_block, self.coupling_epsilon)
         if not (self.bridge_sigma >= 0 and math.isfinite(self.bridge_sigma)):
             raise DiffcliError(f"model.bridge_sigma must be a finite number >= 0, got {self.bridge_sigma:g}")
 
     @property
     def src(self) -> Source:
-        return SOURCES.get(self.source)
+        return get_source(self.source)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -77,17 +82,23 @@ class Bridge:
     def prior_log_prob(self, x):
         return self.src.log_prob(x)
 
-    def forward_sample(self, key, t, x_data):
+    def forward_sample(self, key, t, x_data, x1=None):
+        """x_t given x_data and (given, else drawn from the source) its source point x1."""
         k1, kz = jax.random.split(key)
-        x1 = self.src.sample(k1, x_data.shape)
+        x1 = self.src.sample(k1, x_data.shape) if x1 is None else x1
         z = jax.random.normal(kz, x_data.shape, x_data.dtype)
         tc = bcast(t, x_data)
         return (1.0 - tc) * x_data + tc * x1 + self.bridge_sigma * jnp.sqrt(tc * (1.0 - tc)) * z
 
-    def loss(self, apply: Apply, key, x_data):
+    def loss(self, apply: Apply, key, x_data, x_noise=None, t=None):
+        """x̂0's weighted regression on x_data bridged to x_noise (given: stored pairs; else drawn
+        and coupled), at times t (else U[T_EPS, 1 − T_EPS])."""
         kt, kx = jax.random.split(key)
-        t = jax.random.uniform(kt, (x_data.shape[0],), minval=T_EPS, maxval=1.0 - T_EPS)
-        x_t = self.forward_sample(kx, t, x_data)
+        if t is None:
+            t = jax.random.uniform(kt, (x_data.shape[0],), minval=T_EPS, maxval=1.0 - T_EPS)
+        x1 = None if x_noise is None and self.coupling == "independent" else paired_noise(
+            self, jax.random.fold_in(kx, 2), x_data, x_noise)
+        x_t = self.forward_sample(kx, t, x_data, x1)
         x0_hat = self.predict(apply)(t, x_t)
         return jnp.mean((x0_hat - x_data) ** 2 / (bcast(t, x_data) + OFFSET) ** 2)
 

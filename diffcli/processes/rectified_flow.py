@@ -17,9 +17,10 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
+from diffcli.couplings.base import check_coupling
 from diffcli.processes.base import PROCESSES, Apply, Field, batch_t
 from diffcli.processes.parameterisation import Coeffs, bcast, coeffs_from
-from diffcli.processes.sources import SOURCES, Source
+from diffcli.processes.sources import Source, get_source, paired_noise
 
 
 @PROCESSES.register("rf")
@@ -27,7 +28,10 @@ from diffcli.processes.sources import SOURCES, Source
 class RectifiedFlow:
     """Rectified flow (Liu et al. 2022): straight interpolation, velocity regression."""
 
-    source: str = "gaussian"  # the prior at t = 1: a registered source (processes/sources.py)
+    source: str = "gaussian"  # the prior at t = 1: a registered source or data set (processes/sources.py)
+    coupling: str = "independent"  # how a batch pairs data with source points (diffcli/couplings/)
+    coupling_block: int = 32  # points per minibatch OT problem (0: the whole batch)
+    coupling_epsilon: float = 0.01  # sinkhorn's entropic regularisation, a fraction of the mean cost
 
     name: ClassVar[str] = "rf"
     t0: ClassVar[float] = 0.0
@@ -36,11 +40,12 @@ class RectifiedFlow:
     n_timesteps: ClassVar[None] = None
 
     def __post_init__(self):
-        SOURCES.get(self.source)  # an unknown source is an error naming the known ones
+        get_source(self.source)  # an unknown source is an error naming the known ones
+        check_coupling(self.coupling, self.coupling_block, self.coupling_epsilon)
 
     @property
     def src(self) -> Source:
-        return SOURCES.get(self.source)
+        return get_source(self.source)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -63,10 +68,13 @@ class RectifiedFlow:
     def coeffs(self, t: jax.Array) -> Coeffs:
         return coeffs_from(lambda u: 1.0 - u, lambda u: u, t)
 
-    def loss(self, apply: Apply, key: jax.Array, x_data: jax.Array) -> jax.Array:
+    def loss(self, apply: Apply, key: jax.Array, x_data: jax.Array, x_noise: jax.Array | None = None,
+             t: jax.Array | None = None) -> jax.Array:
+        """The velocity regression on x_data paired with x_noise (given: reflow's pairs; else drawn
+        and coupled), at times t (given: distillation's t = 1; else U[0, 1])."""
         kt, kn = jax.random.split(key)
-        t = jax.random.uniform(kt, (x_data.shape[0],))
-        x_noise = self.src.sample(kn, x_data.shape)
+        t = jax.random.uniform(kt, (x_data.shape[0],)) if t is None else t
+        x_noise = paired_noise(self, kn, x_data, x_noise)
         v_pred = apply(t, self.interpolate(t, x_data, x_noise))
         return jnp.mean((v_pred - (x_noise - x_data)) ** 2)
 

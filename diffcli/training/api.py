@@ -10,7 +10,7 @@ from pathlib import Path
 from diffcli import config as C
 from diffcli.data import SUFFIXES
 from diffcli.errors import DiffcliError, Interrupted
-from diffcli.runs import new_run_dir, replaced_path, run_info, write_json, write_text
+from diffcli.runs import new_run_dir, replaced_path, run_info, write_bytes, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
 from diffcli.training.setup import Setup, build
 
@@ -22,8 +22,13 @@ def train_run(
     overwrite: bool = False,
     on_chunk: Callable[[int, float, float], None] | None = None,
     setup: Setup | None = None,
+    state=None,
+    files: dict[str, bytes] | None = None,
+    info: dict | None = None,
 ) -> tuple[Path, TrainSummary]:
-    """Train cfg into a new run directory (`setup`: cfg already built, e.g. to check it first)."""
+    """Train cfg into a new run directory (`setup`: cfg already built, e.g. to check it first),
+    from `state` (default: a fresh init), with `files` {name: bytes} written into the run first
+    and `info` added to its run.json (diffcli reflow: the pairs, the parent's weights, the lineage)."""
     setup = setup or build(cfg)  # every name, option and range is checked before anything is written
     cfg = setup.cfg  # resolved: every option spelt out
     data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith(SUFFIXES) else cfg.data.name
@@ -41,9 +46,11 @@ def train_run(
         run_dir.rename(aside)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)  # new_run_dir allows an existing empty directory
+        for fname, blob in (files or {}).items():
+            write_bytes(run_dir / fname, blob)
         write_text(run_dir / "config.toml", C.to_toml(cfg))
-        write_json(run_dir / "run.json", run_info())
-        _, summary = train(setup, run_dir, on_chunk=on_chunk)
+        write_json(run_dir / "run.json", run_info() | (info or {}))
+        _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
     except Interrupted as e:
         if aside is not None:
             kept = run_dir.with_name(f"{run_dir.name}.replacement-{os.getpid()}")

@@ -47,6 +47,15 @@ def train(
     cfg = setup.cfg.train
     state = setup.init_state() if state is None else state
     run_dir = Path(run_dir)
+    if cfg.pairs and setup.pairs is None:
+        from dataclasses import replace
+
+        import jax.numpy as jnp
+
+        from diffcli.training.pairs import load_pairs
+
+        pairs = load_pairs(run_dir / cfg.pairs, setup.dataset.shape)
+        setup = replace(setup, pairs=tuple(jnp.asarray(a) for a in pairs))
     chunks: dict[int, Callable] = {}
     start = int(state.step)
     t_start = time.perf_counter()

@@ -34,6 +34,7 @@ class Setup:
     graphdef: Any
     tx: optax.GradientTransformation
     schedule: optax.Schedule
+    pairs: Any = None  # (x_noise, x_data) arrays when training on stored pairs (training/pairs.py)
 
     def apply(self, params):
         """The network as a function: apply(params)(t, x) with t (n,), x (n, *shape)."""
@@ -123,11 +124,35 @@ def _pin_file(data, path_name: bool):
     return replace(data, options={**options, "path": str(path.resolve())})
 
 
+def check_pairing(process: Process, dataset: Dataset, cfg: Config) -> None:
+    """A source that is a data set draws the data's point shape; an OT coupling's block divides
+    the batch."""
+    src = getattr(process, "src", None)
+    if src is not None and src.shape is not None and src.shape != dataset.shape:
+        raise DiffcliError(f"model.source {src.name!r} draws points of shape {src.shape}, the data "
+                           f"{cfg.data.name!r} has points of shape {dataset.shape}; pick a source of the same shape")
+    coupling = getattr(process, "coupling", None)
+    if coupling not in (None, "independent"):
+        from diffcli.couplings.base import block_size
+
+        block_size(cfg.train.batch, process.coupling_block)
+    if cfg.train.pairs:
+        if coupling is None:
+            raise DiffcliError(f"train.pairs: model {process.name!r} does not train on (source, data) pairs; "
+                               "rf and bridge do")
+        if coupling != "independent":
+            raise DiffcliError(f"train.pairs are already coupled; set model.coupling = \"independent\" (got {coupling!r})")
+    if cfg.train.distill and not (cfg.train.pairs and process.prediction == "velocity"):
+        raise DiffcliError("train.distill trains a velocity model's one-step map on stored pairs: it needs "
+                           "train.pairs and a velocity model (rf); see diffcli reflow --distill")
+
+
 def build(cfg: Config) -> Setup:
     check(cfg)
     cfg = resolve(cfg)
     dataset = get_dataset(cfg.data.name, **cfg.data.options)
     process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
+    check_pairing(process, dataset, cfg)
     graphdef, _ = _init_params(cfg, dataset.shape, abstract=True)
     tx, schedule = make_optimizer(cfg.train)
     from diffcli.sampling.grids import GRIDS  # validate the sampling grid name early too

@@ -13,13 +13,19 @@ from diffcli.training.state import TrainState
 
 
 def make_train_step(setup: Setup) -> Callable[[TrainState], tuple[TrainState, jax.Array]]:
-    """step(state) -> (state, loss): draw a fresh batch, one optimiser update, EMA update."""
+    """step(state) -> (state, loss): draw a fresh batch (or a batch of the stored pairs), one
+    optimiser update, EMA update."""
     cfg = setup.cfg.train
     sample, process, tx = setup.dataset.sample, setup.process, setup.tx
 
     def loss_fn(params, key):
         kd, kl = jax.random.split(key)
-        return process.loss(setup.apply(params), kl, sample(kd, cfg.batch))
+        kw = {"t": jnp.full((cfg.batch,), process.t1)} if cfg.distill else {}
+        if setup.pairs is None:
+            return process.loss(setup.apply(params), kl, sample(kd, cfg.batch), **kw)
+        x_noise, x_data = setup.pairs
+        i = jax.random.randint(kd, (cfg.batch,), 0, x_data.shape[0])
+        return process.loss(setup.apply(params), kl, x_data[i], x_noise=x_noise[i], **kw)
 
     def step(state: TrainState) -> tuple[TrainState, jax.Array]:
         key, sub = jax.random.split(state.key)

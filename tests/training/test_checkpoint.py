@@ -63,7 +63,7 @@ def test_save_load_roundtrip_bit_for_bit(tiny_run):
 def test_load_run_restores_the_same_state(tiny_run):
     run_dir, setup, state = load_run(tiny_run.run_dir)
     assert run_dir == tiny_run.run_dir
-    assert setup.cfg == tiny_run.cfg
+    assert setup.cfg == tiny_run.setup.cfg  # the resolved config: every option spelt out
     assert_bitwise_equal(state, tiny_run.state)
 
 
