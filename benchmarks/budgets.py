@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from _cli import diffcli
 
 SOLVERS = ["euler", "heun", "dpm++2m", "dpm++3m"]  # fitted and benched at every budget
 BENCHED = SOLVERS + ["tsit5"]  # tsit5 (from NFE 7: one step) also gives the plateau (tight tolerances)
@@ -25,11 +24,6 @@ BUDGETS = [4, 6, 8, 10, 16, 20]
 GRIDS = ["uniform", "power", "edm", "logsnr", "fitted"]
 TOLS = ["1e-3", "5e-4"]
 
-
-def diffcli(*args: str) -> float:
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "diffcli", *args], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
 
 
 def main() -> None:

@@ -22,21 +22,16 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from _cli import diffcli
 
 BUDGETS = [1, 2, 4, 8]
 SOLVERS = {"euler": [1, 2, 4, 8], "heun": [2, 4, 8], "dpm++2m": [2, 4, 8]}
 FITS = {"euler": [2, 4, 8], "heun": [4, 8], "dpm++2m": [2, 4, 8]}
 KINDS = ["independent", "ot", "2-rf"]
 
-
-def diffcli(*args: str) -> float:
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "diffcli", *args], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
 
 
 def run_dir(name: str) -> Path:
@@ -47,9 +42,9 @@ def trained(name: str) -> bool:
     return (run_dir(name) / "summary.json").is_file()
 
 
-def bench_rows(run: str, grids: str, seeds: int) -> list[dict]:
+def bench_rows(run: str, grids: str, seeds: int, solvers: dict[str, list[int]]) -> list[dict]:
     rows = []
-    for solver, budgets in SOLVERS.items():
+    for solver, budgets in solvers.items():
         diffcli("bench", run, "--solvers", solver, "--steps", "", "--tols", "", "--nfe", ",".join(map(str, budgets)),
                 "--grids", grids, "--seeds", str(seeds), "--metrics", "cd,w2", "-q")
         rows += json.loads((run_dir(run) / "bench.json").read_text())["rows"]
@@ -87,8 +82,8 @@ def main() -> None:
             diffcli("inspect", name, "-q")
             for solver, nfes in FITS.items():
                 diffcli("grid", "fit", name, "--solver", solver, "--nfe", ",".join(map(str, nfes)), "-q")
-            plain = bench_rows(name, "uniform,power", a.sample_seeds)
-            fitted = bench_rows(name, "fitted", a.sample_seeds)
+            plain = bench_rows(name, "uniform,power", a.sample_seeds, SOLVERS)
+            fitted = bench_rows(name, "fitted", a.sample_seeds, FITS)
             d = run_dir(name)
             summary = json.loads((d / "summary.json").read_text())
             info = json.loads((d / "run.json").read_text())

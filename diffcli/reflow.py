@@ -111,6 +111,10 @@ def reflow_run(parent, plan_args: dict[str, Any], pairs: int = DEFAULT_PAIRS, se
     check_seed(seed, "--seed")
     cfg = child_config(psetup.cfg, steps, seed, distill, list(overrides))
     csetup = build(cfg)  # the child's config is checked before the pairs are made
+    if name is not None:  # so is its name (a default name never collides)
+        from diffcli.runs import new_run_dir
+
+        new_run_dir(Path(runs_root), name, "", overwrite)
     if plan_args.get("solver") is None:
         plan_args = {**plan_args, "solver": "tsit5"}
         if plan_args.get("steps") is None and plan_args.get("rtol") is None and plan_args.get("atol") is None:

@@ -36,6 +36,8 @@ STAGES = [
     ("plot", ["plot", "tiny"]),
     ("sample_json", ["sample", "tiny", "--solver", "heun", "--steps", "3", "--n", "64", "--seed", "5", "--json"]),
     ("sample_quiet", ["sample", "tiny", "--solver", "heun", "--steps", "3", "--n", "64", "--seed", "6", "--quiet"]),
+    ("reflow", ["reflow", "tiny", "--pairs", "256", "--solver", "euler", "--steps", "4", "--train-steps", "10",
+                "--name", "tiny2", "--set", "train.chunk=10"]),
 ]
 
 
@@ -82,7 +84,9 @@ def test_train_config_toml_is_the_resolved_config(pipeline, tiny_cfg):
 
     pipeline.ok("train")
     saved = C.load(pipeline.run / "config.toml")
-    assert saved == resolve(tiny_cfg) and saved.network.name == "mlp" and saved.model.options == {"source": "gaussian"}
+    assert saved == resolve(tiny_cfg) and saved.network.name == "mlp"
+    assert saved.model.options == {"source": "gaussian", "coupling": "independent", "coupling_block": 32,
+                                   "coupling_epsilon": 0.01}
 
 
 def test_train_metadata(pipeline, tiny_cfg):
@@ -260,6 +264,15 @@ def test_fitted_grids_are_saved_and_used(pipeline):
     assert [x["budget"] for x in b["best"]] == [4, 6, 8, 10, 16, 20]  # every budget at or above NFE 2
     best = min(b["rows"], key=lambda r: r["cd"])
     assert b["best"][-1]["cd"] == best["cd"] and b["best"][-1]["above_plateau"] == 0
+
+
+def test_reflow_makes_a_child_run(pipeline):
+    r = pipeline.ok("reflow")
+    child = pipeline.run.parent / "tiny2"
+    info = json.loads((child / "run.json").read_text())["reflow"]
+    assert info["k"] == 2 and info["pairs"]["n"] == 256 and info["pairs"]["nfe"] == 4
+    assert (child / "pairs.safetensors").is_file() and (child / "checkpoint.safetensors").is_file()
+    assert "reflowed" in r.stdout and "NFE 4" in r.stdout
 
 
 def test_json_prints_the_record_written(pipeline):

@@ -99,7 +99,11 @@ def test_refusals_write_nothing(tiny_run, tmp_path):
         reflow_run(tiny_run.run_dir, {"solver": "euler-maruyama", "steps": 4}, pairs=N, runs_root=tmp_path, name="x")
     with pytest.raises(DiffcliError, match="--pairs must be an integer"):
         reflow_run(tiny_run.run_dir, PLAN, pairs=0, runs_root=tmp_path, name="x")
-    assert not list(tmp_path.iterdir())
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "x").write_text("")
+    with pytest.raises(DiffcliError, match="already exists"):
+        reflow_run(tiny_run.run_dir, {"solver": "euler", "steps": 10**5}, pairs=10**6, runs_root=tmp_path, name="taken")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["taken", "x"]
     vp = C.from_dict({"model": {"process": "vpsde"}})
     with pytest.raises(DiffcliError, match="does not train on \\(source, data\\) pairs"):
         child_config(vp, None, None, False, [])
