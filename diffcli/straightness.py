@@ -74,7 +74,7 @@ def inspect_run(run, n: int = 2000, seed: int = 0, use_ema: bool | None = None):
 def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema: bool | None = None,
                    reuse: bool = False):
     """inspect_run for a loaded run; `reuse`: read straightness.json instead where it measured these
-    weights (same checkpoint step), n and seed."""
+    weights (same checkpoint step and tolerance; whatever n and seed `inspect` was given)."""
     import dataclasses
     import json
 
@@ -89,7 +89,7 @@ def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema:
     if reuse and path.is_file():
         try:
             old = json.loads(path.read_text())
-            if all(old.get(k) == v for k, v in want.items()):
+            if all(old.get(k) == want[k] for k in ("weights", "step", "tol")):
                 return run_dir, Straightness(*(old[f.name] for f in dataclasses.fields(Straightness))), path
         except (ValueError, KeyError, TypeError):
             pass

@@ -66,14 +66,21 @@ class Bridge:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        gaussian = {"ode", "path", "score", "density"} if self.src.standard_normal else set()
-        return frozenset({"bridge"} | gaussian)
+        # The Gaussian path (hence the ODE, scores, likelihoods) needs x1 independent of x0; a
+        # coupled bridge keeps only its exact posterior steps (the Brownian bridge is Markov).
+        gaussian = self.src.standard_normal and self.coupling == "independent"
+        return frozenset({"bridge"} | ({"ode", "path", "score", "density"} if gaussian else set()))
 
     def _need_gaussian(self, what: str) -> None:
         if not self.src.standard_normal:
             raise DiffcliError(
                 f"bridge with source {self.source!r} has no {what} (its noise is not Gaussian); "
                 "use source 'gaussian', or the bridge's exact posterior steps (solver 'bridge')"
+            )
+        if self.coupling != "independent":
+            raise DiffcliError(
+                f"bridge with coupling {self.coupling!r} has no {what} (its x1 depends on x0, so x_t is no "
+                "Gaussian path); use the bridge's exact posterior steps (solver 'bridge')"
             )
 
     def prior_sample(self, key, shape):
@@ -96,8 +103,10 @@ class Bridge:
         kt, kx = jax.random.split(key)
         if t is None:
             t = jax.random.uniform(kt, (x_data.shape[0],), minval=T_EPS, maxval=1.0 - T_EPS)
-        x1 = None if x_noise is None and self.coupling == "independent" else paired_noise(
-            self, jax.random.fold_in(kx, 2), x_data, x_noise)
+        x1 = None
+        if x_noise is not None or self.coupling != "independent":  # independent: forward_sample draws x1
+            kx, k1 = jax.random.split(kx)
+            x1 = paired_noise(self, k1, x_data, x_noise)
         x_t = self.forward_sample(kx, t, x_data, x1)
         x0_hat = self.predict(apply)(t, x_t)
         return jnp.mean((x0_hat - x_data) ** 2 / (bcast(t, x_data) + OFFSET) ** 2)

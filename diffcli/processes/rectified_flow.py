@@ -49,7 +49,11 @@ class RectifiedFlow:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        return frozenset({"ode", "path"} | ({"score", "density"} if self.src.standard_normal else set()))
+        # x̂0 = x − t·v holds for any coupling (path, ode); likelihoods need the source's density;
+        # the score (Tweedie's formula) needs x_noise ~ N(0, I) independent of x0.
+        gaussian = self.src.standard_normal
+        return frozenset({"ode", "path"} | ({"density"} if gaussian else set())
+                         | ({"score"} if gaussian and self.coupling == "independent" else set()))
 
     def prior_sample(self, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
         return self.src.sample(key, shape)

@@ -83,14 +83,18 @@ SOURCES.register("uniform-square")(
 )
 
 
+COUPLING_SALT = 0xC0B1ED  # the coupling's key: fold_in(source key, salt), apart from every key the source splits
+
+
 def paired_noise(process, key: jax.Array, x_data: jax.Array, x_noise: jax.Array | None = None) -> jax.Array:
     """The source points paired with the data batch x_data for an interpolant's loss: `x_noise`
-    as given (reflow's stored pairs), else drawn from the process's source and re-paired by its
-    coupling (diffcli/couplings/). An independent coupling draws exactly what it always drew."""
+    as given (reflow's stored pairs), else drawn from the process's source with `key` and
+    re-paired by its coupling (diffcli/couplings/) with a key of its own. An independent
+    coupling draws exactly what it always drew."""
     if x_noise is not None:
         return x_noise
     from diffcli.couplings import couple
 
     x_noise = process.src.sample(key, x_data.shape)
-    return couple(process.coupling, jax.random.fold_in(key, 1), x_data, x_noise,
+    return couple(process.coupling, jax.random.fold_in(key, COUPLING_SALT), x_data, x_noise,
                   process.coupling_block, process.coupling_epsilon)

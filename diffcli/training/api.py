@@ -12,6 +12,7 @@ from diffcli.data import SUFFIXES
 from diffcli.errors import DiffcliError, Interrupted
 from diffcli.runs import new_run_dir, replaced_path, run_info, write_bytes, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
+from diffcli.training.pairs import with_pairs
 from diffcli.training.setup import Setup, build
 
 
@@ -31,6 +32,9 @@ def train_run(
     and `info` added to its run.json (diffcli reflow: the pairs, the parent's weights, the lineage)."""
     setup = setup or build(cfg)  # every name, option and range is checked before anything is written
     cfg = setup.cfg  # resolved: every option spelt out
+    if cfg.train.pairs and cfg.train.pairs not in (files or {}):
+        raise DiffcliError(f"train.pairs ({cfg.train.pairs!r}) names pairs stored in a run by diffcli reflow; a new run "
+                           "has none: make a reflowed run with 'diffcli reflow PARENT', or resume one with --resume")
     data = Path(cfg.data.name).stem if cfg.data.name.lower().endswith(SUFFIXES) else cfg.data.name
     run_dir = new_run_dir(Path(runs_root), name, f"{cfg.model.process}-{data}", overwrite)
     # --overwrite: the old run is moved aside (runs/.NAME.replaced-PID) and deleted only once the
@@ -87,10 +91,13 @@ def resume_run(
     if int(state.step) >= total:  # refused before anything is written
         raise DiffcliError(f"run {str(run_dir)!r} is already at step {int(state.step)} of {total}; "
                            "pass --steps N with N above that to train further")
-    if steps is not None and steps != cfg.train.steps:
+    more = steps is not None and steps != cfg.train.steps
+    if more:
         cfg = replace(cfg, train=replace(cfg.train, steps=steps))
         setup = build(cfg)
         state = checkpoint.load(run_dir, setup.state_shapes())
+    setup = with_pairs(setup, run_dir)  # reflow's pairs, checked before anything is written
+    if more:
         write_text(run_dir / "config.toml", C.to_toml(setup.cfg))
     _, summary = train(setup, run_dir, state=state, on_chunk=on_chunk)
     return run_dir, summary

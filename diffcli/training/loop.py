@@ -16,6 +16,7 @@ from diffcli.errors import DiffcliError, Interrupted
 from diffcli.runs import write_json, write_text
 from diffcli.signals import caught_signals
 from diffcli.training import checkpoint
+from diffcli.training.pairs import with_pairs
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 from diffcli.training.step import compile_train_chunk
@@ -47,15 +48,7 @@ def train(
     cfg = setup.cfg.train
     state = setup.init_state() if state is None else state
     run_dir = Path(run_dir)
-    if cfg.pairs and setup.pairs is None:
-        from dataclasses import replace
-
-        import jax.numpy as jnp
-
-        from diffcli.training.pairs import load_pairs
-
-        pairs = load_pairs(run_dir / cfg.pairs, setup.dataset.shape)
-        setup = replace(setup, pairs=tuple(jnp.asarray(a) for a in pairs))
+    setup = with_pairs(setup, run_dir)  # reflow's stored pairs, where the config trains on them
     chunks: dict[int, Callable] = {}
     start = int(state.step)
     t_start = time.perf_counter()

@@ -52,3 +52,16 @@ def pairs_record(path: Path) -> dict[str, Any]:
 
     with safe_open(str(path), "numpy") as f:
         return json.loads((f.metadata() or {}).get("record", "{}"))
+
+
+def with_pairs(setup, run_dir: Path):
+    """The setup with its stored pairs on the device, where its config trains on pairs (loaded and
+    checked once: a missing or bad file is a one-line error before any training)."""
+    if not setup.cfg.train.pairs or setup.pairs is not None:
+        return setup
+    from dataclasses import replace
+
+    import jax.numpy as jnp
+
+    pairs = load_pairs(Path(run_dir) / setup.cfg.train.pairs, setup.dataset.shape)
+    return replace(setup, pairs=tuple(jnp.asarray(a) for a in pairs))

@@ -132,16 +132,23 @@ def check_pairing(process: Process, dataset: Dataset, cfg: Config) -> None:
         raise DiffcliError(f"model.source {src.name!r} draws points of shape {src.shape}, the data "
                            f"{cfg.data.name!r} has points of shape {dataset.shape}; pick a source of the same shape")
     coupling = getattr(process, "coupling", None)
-    if coupling not in (None, "independent"):
+    if coupling not in (None, "independent", "pairs"):
         from diffcli.couplings.base import block_size
 
         block_size(cfg.train.batch, process.coupling_block)
     if cfg.train.pairs:
+        from pathlib import PurePath
+
         if coupling is None:
             raise DiffcliError(f"train.pairs: model {process.name!r} does not train on (source, data) pairs; "
                                "rf and bridge do")
-        if coupling != "independent":
-            raise DiffcliError(f"train.pairs are already coupled; set model.coupling = \"independent\" (got {coupling!r})")
+        if coupling != "pairs":
+            raise DiffcliError(f"train.pairs are the coupling; set model.coupling = \"pairs\" (got {coupling!r})")
+        if PurePath(cfg.train.pairs).name != cfg.train.pairs or cfg.train.pairs.startswith("."):
+            raise DiffcliError(f"train.pairs must name a file in the run directory, got {cfg.train.pairs!r}")
+    elif coupling == "pairs":
+        raise DiffcliError("model.coupling = \"pairs\" trains on stored pairs: it needs train.pairs, which "
+                           "diffcli reflow writes; pick independent, ot or sinkhorn")
     if cfg.train.distill and not (cfg.train.pairs and process.prediction == "velocity"):
         raise DiffcliError("train.distill trains a velocity model's one-step map on stored pairs: it needs "
                            "train.pairs and a velocity model (rf); see diffcli reflow --distill")

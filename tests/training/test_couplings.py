@@ -66,6 +66,23 @@ def test_exact_ot_is_a_permutation_at_the_optimum(matched):
     assert _cost(x0, y) == pytest.approx(c[r, k].mean(), rel=1e-5)
 
 
+@pytest.mark.parametrize("process", ["rf", "bridge"])
+def test_the_loss_sees_the_coupled_pairs(process):
+    """What a coupled process's loss regresses on: its source draws re-paired by the coupling, at a
+    small fraction of the independent pairs' transport cost (the same draws, other partners)."""
+    from diffcli.processes.sources import paired_noise
+
+    x0 = _points(3, 64)[0]
+    ind = get_process(process)
+    ot = get_process(process, coupling="ot", coupling_block=16)
+    key = jax.random.key(5)
+    y_ind, y_ot = np.asarray(paired_noise(ind, key, x0)), np.asarray(paired_noise(ot, key, x0))
+    for i in range(4):
+        blk = slice(16 * i, 16 * (i + 1))
+        assert sorted(map(tuple, y_ot[blk])) == sorted(map(tuple, y_ind[blk]))
+    assert _cost(x0, y_ot) < 0.6 * _cost(x0, y_ind)
+
+
 def test_independent_keeps_the_draws(matched):
     _, x1, y = matched["independent"]
     np.testing.assert_array_equal(y, x1)
@@ -91,7 +108,7 @@ def test_block_errors(block, batch, msg):
 
 
 def test_unknown_coupling_and_bad_epsilon():
-    with pytest.raises(DiffcliError, match="unknown coupling 'emd'; accepted: independent, ot, sinkhorn"):
+    with pytest.raises(DiffcliError, match="unknown coupling 'emd'; accepted: independent, ot, pairs, sinkhorn"):
         get_process("rf", coupling="emd")
     with pytest.raises(DiffcliError, match="coupling_epsilon must be a finite number > 0"):
         get_process("rf", coupling="sinkhorn", coupling_epsilon=-1.0)
@@ -104,6 +121,9 @@ def test_a_data_set_is_a_source():
     assert abs(np.median(r) - 2.0) < 0.05  # eight Gaussians on the circle of radius 2
     p = get_process("rf", source="8gaussians")
     assert "density" not in p.capabilities and "score" not in p.capabilities and "ode" in p.capabilities
+    assert "score" not in get_process("rf", coupling="ot").capabilities  # x1 depends on x0: no Tweedie score
+    coupled_bridge = get_process("bridge", coupling="ot").capabilities
+    assert coupled_bridge == {"bridge"}, coupled_bridge  # no Gaussian path: only the exact posterior steps
     with pytest.raises(DiffcliError, match="has no density"):
         s.log_prob(x)
     want = "unknown source 'nothing'; accepted: gaussian, uniform-square, or a data set: 8gaussians, cat"

@@ -33,17 +33,22 @@ def chain(tiny_run, tmp_path_factory):
 
 
 def test_pairs_are_the_parents_map(chain):
+    """x_noise is the prior draw of the pairs' own key (no sampling seed's), x_data the parent's
+    solve of exactly those points with the pairs' solver."""
+    from diffcli.reflow import PAIRS_SALT
     from diffcli.sampling.api import plan_for, sampler_for, weights
 
     tiny, child, _, rec = chain
     t = load_file(child / PAIRS)
     shape = tiny.setup.dataset.shape
-    x1 = np.asarray(tiny.setup.process.prior_sample(jax.random.key(3), (N, *shape)))
-    np.testing.assert_array_equal(t["x_noise"], x1)
-    plan = plan_for(tiny.setup, **PLAN)
-    r = sampler_for(tiny.setup, plan, N, trajectories=N)(weights(tiny.setup, tiny.state), 3)
-    np.testing.assert_array_equal(r.trajectories[:, 0], x1)  # the sampler's own prior draw is the stored one
-    np.testing.assert_array_equal(t["x_data"], r.samples)
+    key = jax.random.fold_in(jax.random.key(3), PAIRS_SALT)
+    x1 = np.asarray(tiny.setup.process.prior_sample(key, (N, *shape)))
+    np.testing.assert_allclose(t["x_noise"], x1, rtol=1e-6, atol=1e-6)
+    seed3 = np.asarray(tiny.setup.process.prior_sample(jax.random.key(3), (N, *shape)))
+    assert np.abs(t["x_noise"] - seed3).min() > 0  # sampling seed 3 draws other points
+    sampler = sampler_for(tiny.setup, plan_for(tiny.setup, **PLAN), N)
+    sol = jax.jit(sampler.run)(weights(tiny.setup, tiny.state), key, sampler.times, 0.0, 0.0)
+    np.testing.assert_allclose(t["x_data"], np.asarray(sol.x), rtol=1e-5, atol=1e-5)
     assert rec["nfe"] == 4 and rec["n"] == N and rec["seed"] == 3 and rec["solver"].startswith("euler")
 
 
@@ -55,7 +60,8 @@ def test_child_starts_from_the_parents_weights(chain):
     parent_w = tiny.state.ema  # the tiny run samples with its EMA
     for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(parent_w), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
-    assert setup.cfg.train.pairs == PAIRS and setup.cfg.model.coupling == "independent"
+    assert setup.cfg.train.pairs == PAIRS and setup.cfg.model.coupling == "pairs"
+    assert "score" not in setup.process.capabilities and "density" in setup.process.capabilities
     assert setup.cfg.train.seed == 3 and setup.cfg.train.steps == 10
 
 
@@ -79,10 +85,11 @@ def test_resume_trains_on_the_stored_pairs(chain, tmp_path):
     shutil.copytree(child, copy)
     _, s = resume_run(copy, steps=20)
     assert s.steps == 10 and np.isfinite(s.final_loss)
-    shutil.copy(copy / PAIRS, tmp_path / "x")
     (copy / PAIRS).write_bytes(b"garbage")
+    before = (copy / "config.toml").read_text()
     with pytest.raises(DiffcliError, match="pairs file .* is unreadable"):
         resume_run(copy, steps=30)
+    assert (copy / "config.toml").read_text() == before  # refused before anything is written
 
 
 def test_load_pairs_checks_shape(tmp_path):
@@ -114,5 +121,26 @@ def test_distill_needs_pairs(tiny_cfg):
 
     with pytest.raises(DiffcliError, match="train.distill .* needs train.pairs"):
         build(C.from_dict({"train": {"distill": True}}, tiny_cfg))
-    with pytest.raises(DiffcliError, match="already coupled"):
+    with pytest.raises(DiffcliError, match="the pairs are the coupling|train.pairs are the coupling"):
         build(C.from_dict({"train": {"pairs": PAIRS}, "model": {"coupling": "ot", "coupling_block": 16}}, tiny_cfg))
+    with pytest.raises(DiffcliError, match="needs train.pairs, which diffcli reflow writes"):
+        build(C.from_dict({"model": {"coupling": "pairs"}}, tiny_cfg))
+    with pytest.raises(DiffcliError, match="must name a file in the run directory"):
+        build(C.from_dict({"train": {"pairs": "../x.safetensors"}, "model": {"coupling": "pairs"}}, tiny_cfg))
+
+
+def test_pairs_config_without_pairs_writes_nothing(chain, tmp_path):
+    """A reflowed run's config given to plain `train` has no pairs to train on: refused before
+    the run directory is made."""
+    from diffcli.training.api import train_run
+
+    _, child, _, _ = chain
+    with pytest.raises(DiffcliError, match="names pairs stored in a run by diffcli reflow"):
+        train_run(C.load(child / "config.toml"), tmp_path, "again")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_distilled_run_is_not_reflowed(chain, tmp_path):
+    _, _, grand, _ = chain
+    with pytest.raises(DiffcliError, match="is distilled"):
+        reflow_run(grand, PLAN, pairs=N, runs_root=tmp_path, name="x")
