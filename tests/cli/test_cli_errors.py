@@ -123,14 +123,9 @@ CASES = [
     Case("fit-objective", ["grid", "fit", "tiny", "--objective", "fid"], ("fid", "chamfer")),
     Case("fit-draws", ["grid", "fit", "tiny", "--draws", "0"], ("--draws",)),
     Case("fit-past-t0", ["grid", "fit", "tiny", "--solver", "ddim"], ("ddim",)),
-    # couplings, sources and reflow
+    # couplings and reflow (the rest of their refusals: tests/training/test_couplings.py, test_reflow.py)
     Case("unknown-coupling", TRAIN + ["--set", "model.coupling=emd"], ("emd", "ot", "sinkhorn")),
-    Case("coupling-block-divides", TRAIN + ["--set", "model.coupling=ot", "--set", "model.coupling_block=48"],
-         ("coupling_block", "train.batch")),
-    Case("unknown-source", TRAIN + ["--set", "model.source=laplace"], ("laplace", "8gaussians")),
-    Case("reflow-missing-run", ["reflow", "nosuchrun"], ("nosuchrun",)),
     Case("reflow-pairs-0", ["reflow", "tiny", "--pairs", "0"], ("--pairs",)),
-    Case("reflow-sde-solver", ["reflow", "tiny", "--solver", "euler-maruyama", "--steps", "4"], ("euler-maruyama",)),
     Case("reflow-existing-name", ["reflow", "tiny", "--name", "tiny", "--pairs", "64", "--solver", "euler",
                                   "--steps", "2"], ("tiny", "--overwrite")),
     Case("distill-without-pairs", TRAIN + ["--set", "train.distill=true"], ("train.distill", "train.pairs")),
