@@ -132,13 +132,16 @@ def _loss_plot(plt, losses: np.ndarray, name: str, path: Path) -> Path:
 
 
 def _straightness_note(run_dir: Path, setup, state) -> str:
-    """The flow's straightness (straightness.json, measured now where missing or stale), for the
-    trajectories' title; empty for a model without an ODE."""
+    """The flow's straightness for the trajectories' title, where `diffcli inspect` measured this
+    checkpoint (straightness.json); else the command that measures it (a Tsit5 solve of its own,
+    which plot does not spend); empty for a model without an ODE."""
     if "ode" not in setup.process.capabilities:
         return ""
-    from diffcli.straightness import inspect_loaded
+    from diffcli.straightness import stored_straightness
 
-    r = inspect_loaded(run_dir, setup, state, reuse=True)[1]
+    r = stored_straightness(run_dir, setup, state)
+    if r is None:
+        return f" (straightness: diffcli inspect {run_dir.name})"
     return f", straightness {r.straightness:.3g} ({r.relative:.2g} of the chord's)"
 
 

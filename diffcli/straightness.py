@@ -71,12 +71,27 @@ def inspect_run(run, n: int = 2000, seed: int = 0, use_ema: bool | None = None):
     return inspect_loaded(*load_run(run), n, seed, use_ema)
 
 
-def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema: bool | None = None,
-                   reuse: bool = False):
-    """inspect_run for a loaded run; `reuse`: read straightness.json instead where it measured these
-    weights (same checkpoint step and tolerance; whatever n and seed `inspect` was given)."""
+def stored_straightness(run_dir, setup, state, use_ema: bool | None = None) -> Straightness | None:
+    """straightness.json's measure where it measured these weights (same checkpoint step and
+    tolerance; whatever n and seed `inspect` was given), else None."""
     import dataclasses
     import json
+
+    from diffcli.sampling.api import which_weights
+
+    try:
+        old = json.loads((run_dir / "straightness.json").read_text())
+        if old.get("weights") == which_weights(setup, use_ema) and old.get("step") == int(state.step) \
+                and old.get("tol") == TOL:
+            return Straightness(*(old[f.name] for f in dataclasses.fields(Straightness)))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema: bool | None = None):
+    """inspect_run for a loaded run."""
+    import dataclasses
 
     import jax
 
@@ -85,14 +100,6 @@ def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema:
     from diffcli.sampling.api import weights, which_weights
 
     path = run_dir / "straightness.json"
-    want = {"n": n, "seed": seed, "weights": which_weights(setup, use_ema), "step": int(state.step), "tol": TOL}
-    if reuse and path.is_file():
-        try:
-            old = json.loads(path.read_text())
-            if all(old.get(k) == want[k] for k in ("weights", "step", "tol")):
-                return run_dir, Straightness(*(old[f.name] for f in dataclasses.fields(Straightness))), path
-        except (ValueError, KeyError, TypeError):
-            pass
     check_points(n, setup.dataset.dim)
     check_seed(seed)
     check_count(n, "--n", 2, 10**6)
@@ -102,5 +109,6 @@ def inspect_loaded(run_dir, setup, state, n: int = 2000, seed: int = 0, use_ema:
         raise DiffcliError(f"model {setup.process.name!r} has no probability-flow ODE, so no trajectories to measure")
     x1 = setup.process.prior_sample(jax.random.key(seed), (n, *setup.dataset.shape))
     r = straightness(setup.process, setup.apply(weights(setup, state, use_ema)), x1, seed=seed)
-    write_json(path, dataclasses.asdict(r) | want)
+    record = {"n": n, "seed": seed, "weights": which_weights(setup, use_ema), "step": int(state.step), "tol": TOL}
+    write_json(path, dataclasses.asdict(r) | record)
     return run_dir, r, path
