@@ -34,7 +34,6 @@ class Coupling:
     # (key, x0 (b, d), x1 (b, d), epsilon) -> x1's rows paired with x0's, (b, d); None: keep x1 as drawn
     match: Callable[[jax.Array, jax.Array, jax.Array, float], jax.Array] | None = None
     uses_epsilon: bool = False  # whether `epsilon` (the entropic regularisation) means anything to it
-    given: bool = False  # the pairs come with the batch (train.pairs), not from the source
 
 
 COUPLINGS: Registry[Coupling] = Registry("coupling", package="diffcli.couplings")

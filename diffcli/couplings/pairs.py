@@ -7,5 +7,5 @@ reflowed model knows its x1 depends on x0 (it has no score, for one)."""
 from diffcli.couplings.base import COUPLINGS, Coupling
 
 COUPLINGS.register("pairs")(Coupling(
-    "pairs", "the stored (source, data) pairs of train.pairs, drawn together (diffcli reflow)", given=True,
+    "pairs", "the stored (source, data) pairs of train.pairs, drawn together (diffcli reflow)",
 ))
