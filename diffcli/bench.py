@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from diffcli.conditioning import Guide, check_guidance
 from diffcli.errors import DiffcliError
 from diffcli.limits import MAX_SEEDS, check_count, check_points
-from diffcli.metrics import DEFAULT_METRICS, check_names
+from diffcli.metrics import DEFAULT_METRICS, METRICS, check_names
 from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import sampler_for, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
@@ -50,6 +51,8 @@ class BenchRow:
     compile_s: float
     variant: str = ""  # the solver's options as in labels ("eta 0.5"; "" when it has none)
     grid: str = ""  # the time grid as in labels ("power^1.5", "fitted", "uniform"; "" for adaptive solves)
+    guidance: float | None = None  # a class-conditional model's guidance scale w (None: unconditional)
+    cls: int | None = None  # the class asked for (None: every class in equal shares)
 
     def flat(self) -> dict[str, Any]:
         """One flat record: each metric as `name`, `name_sd` and `name_seeds` (the values of each
@@ -111,36 +114,44 @@ def run_bench(
     use_ema: bool | None = None,
     on_row: Callable[[BenchRow], None] | None = None,
     metrics: Iterable[str] = DEFAULT_METRICS,
+    guides: list[Guide] | None = None,
 ) -> tuple[list[BenchRow], Floor]:
+    """Every plan (at every guide's scale and class, for a class-conditional model) over `seeds`."""
     metrics = check_names(metrics)
     params = weights(setup, state, use_ema)
+    guides = guides or [Guide()]
+    for g in guides:
+        check_guidance(g.scale, g.cls, setup.n_classes)
     with caught_signals() as got:
-        return _bench(setup, params, plan_list, seeds, n, on_row, metrics, got)
+        return _bench(setup, params, [(p, g) for g in guides for p in plan_list], seeds, n, on_row, metrics, got)
 
 
-def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[list[BenchRow], Floor]:
+def _bench(setup, params, settings, seeds, n, on_row, metrics, got) -> tuple[list[BenchRow], Floor]:
     rows = []
-    # One compiled program per fixed-step setting; adaptive tolerances are arguments, so all
-    # tolerances of one solver share one program (keyed by the plan without its tolerances).
-    samplers: dict[SolverPlan, Callable] = {}
-    multi_grid = len({p.grid_label() for p in plan_list if not p.adaptive}) > 1
-    for plan in plan_list:
+    # One compiled program per fixed-step setting (and guide); adaptive tolerances are arguments,
+    # so all tolerances of one solver share one program (keyed by the plan without its tolerances).
+    samplers: dict[tuple[SolverPlan, Guide], Callable] = {}
+    multi_grid = len({p.grid_label() for p, _ in settings if not p.adaptive}) > 1
+    conditional = bool(setup.n_classes)
+    for plan, guide in settings:
         t = time.perf_counter()
-        key = replace(plan, rtol=None, atol=None)
+        key = (replace(plan, rtol=None, atol=None), guide)
         if key not in samplers:
-            samplers[key] = sampler_for(setup, plan, n)
+            samplers[key] = sampler_for(setup, plan, n, guide=guide)
         results = []
         for s in range(seeds):
             results.append(samplers[key](params, s, plan.rtol, plan.atol))
-            stop_if_signalled(got, f"the bench ran {len(rows)} of {len(plan_list)} settings; the run's previous "
+            stop_if_signalled(got, f"the bench ran {len(rows)} of {len(settings)} settings; the run's previous "
                                    "bench.json and bench.csv are kept")
-        scored = [score(setup.dataset, r.samples, s, metrics) for s, r in enumerate(results)]
+        scored = [score(setup.dataset, r.samples, s, metrics, labels=r.labels) for s, r in enumerate(results)]
         total = time.perf_counter() - t
         nfes = [r.nfe for r in results]
         secs = [r.seconds for r in results]
+        tag = (f" w={guide.scale:g}" + ("" if guide.cls is None else f" class {guide.cls}")) if conditional else ""
         row = BenchRow(
-            label=plan.label(), name=plan.label(short=True) + (f" {plan.grid_label() or 'uniform'}" if multi_grid and
-                                                                not plan.adaptive else ""),
+            label=plan.label() + tag, name=plan.label(short=True) + (f" {plan.grid_label() or 'uniform'}" if multi_grid
+                                                                      and not plan.adaptive else "") + tag,
+            guidance=guide.scale if conditional else None, cls=guide.cls,
             solver=plan.solver, variant=plan.options.label().strip(), grid=plan.grid_label() or
             ("" if plan.adaptive else "uniform"), steps=plan.steps, tol=plan.rtol,
             nfe=float(np.mean(nfes)), nfe_min=min(nfes), nfe_max=max(nfes),
@@ -153,9 +164,10 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
         rows.append(row)
         if on_row:
             on_row(row)
-    rows.sort(key=lambda r: (r.nfe, r.scores[metrics[0]]))
+    first = METRICS.get(metrics[0])
+    rows.sort(key=lambda r: (r.nfe, first.key(r.scores[metrics[0]])))
     floor = data_floor(setup.dataset, n, seeds, metrics, cache=floor_cache_key(setup.cfg))
-    stop_if_signalled(got, f"the bench ran all {len(plan_list)} settings but was not written; the run's previous "
+    stop_if_signalled(got, f"the bench ran all {len(settings)} settings but was not written; the run's previous "
                            "bench.json and bench.csv are kept")
     return rows, floor
 
@@ -163,15 +175,17 @@ def _bench(setup, params, plan_list, seeds, n, on_row, metrics, got) -> tuple[li
 def best_at_budgets(rows: list[BenchRow], metric: str, budgets=BUDGETS) -> list[dict[str, Any]]:
     """For each NFE budget, the setting with the best mean `metric` among those that never use
     more NFE (an adaptive solve's most over the seeds), and how far above the plateau (the best
-    of any setting) it is. Budgets below every setting's NFE are left out."""
+    of any setting) it is (for a metric where higher is better, how far below). Budgets below
+    every setting's NFE are left out."""
     if not rows:
         return []
-    plateau = min(r.scores[metric] for r in rows)
+    m = METRICS.get(metric)
+    plateau = min((r.scores[metric] for r in rows), key=m.key)
     out = []
     for b in budgets:
         within = [r for r in rows if r.nfe_max <= b]
         if within:
-            r = min(within, key=lambda r: (r.scores[metric], r.nfe))
+            r = min(within, key=lambda r: (m.key(r.scores[metric]), r.nfe))
             out.append({"budget": b, "label": r.label, "name": r.name, "nfe": r.nfe, metric: r.scores[metric],
                         f"{metric}_sd": r.sds[metric], "above_plateau": r.scores[metric] / plateau - 1})
     return out
@@ -195,7 +209,7 @@ def save_bench(run_dir: Path, rows: list[BenchRow], floor: Floor, meta: dict) ->
 
 def bench_run(run, solvers: list[str], steps: list[int], tols: list[float], seeds: int, n: int,
               use_ema: bool | None = None, on_row=None, options: dict[str, list] | None = None,
-              metrics: Iterable[str] = DEFAULT_METRICS, **plan_kw):
+              metrics: Iterable[str] | None = None, **plan_kw):
     """Load a run, bench every setting, write bench.json/bench.csv; returns (run_dir, rows, floor).
     plan_kw: the grid (default: the run's [sample] config) and the adaptive controller."""
     from diffcli.training.restore import load_run
@@ -205,11 +219,18 @@ def bench_run(run, solvers: list[str], steps: list[int], tols: list[float], seed
 
 def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[str], steps: list[int],
                  tols: list[float], seeds: int, n: int, use_ema: bool | None = None, on_row=None,
-                 options: dict[str, list] | None = None, metrics: Iterable[str] = DEFAULT_METRICS, **plan_kw):
-    """bench_run for a run already loaded (training/restore.py load_run)."""
+                 options: dict[str, list] | None = None, metrics: Iterable[str] | None = None,
+                 guides: list[Guide] | None = None, **plan_kw):
+    """bench_run for a run already loaded (training/restore.py load_run). metrics: None, the run's
+    defaults (metrics.default_metrics); guides: the guidance scales and class of a conditional model."""
+    from diffcli.metrics import default_metrics
+
     check_count(seeds, "--seeds", 1, MAX_SEEDS)
     check_points(n, setup.dataset.dim)
-    metrics = check_names(metrics)
+    metrics = check_names(metrics if metrics is not None else default_metrics(setup.dataset, bool(setup.n_classes)))
+    guides = guides or [Guide()]
+    for g in guides:  # before any work
+        check_guidance(g.scale, g.cls, setup.n_classes)
     from diffcli.sampling.api import with_fitted
 
     sc = setup.cfg.sample
@@ -222,7 +243,8 @@ def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[s
                            "solvers or --tols for adaptive ones")
     for p in plan_list:  # a solver that does not fit the model fails before anything runs
         check_fits(p, setup.process)
-    rows, floor = run_bench(setup, state, plan_list, seeds, n, use_ema, on_row, metrics)
+    rows, floor = run_bench(setup, state, plan_list, seeds, n, use_ema, on_row, metrics, guides)
+    cond = {"guidance": [g.scale for g in guides], "class": guides[0].cls} if setup.n_classes else {}
     save_bench(run_dir, rows, floor, {"seeds": seeds, "n": n, "use_ema": use_ema, "metrics": list(metrics),
-                                      "mmd_sigma": bandwidth(setup.dataset), **plan_kw})
+                                      "mmd_sigma": bandwidth(setup.dataset), **cond, **plan_kw})
     return run_dir, rows, floor

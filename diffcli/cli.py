@@ -81,7 +81,10 @@ def _split(text: str, cast, what: str) -> list:
 SOLVER_HELP = "a registered solver (diffcli list solvers); default: heun where the model has an ODE"
 SOLVER_OPTIONS = ("Options of the chosen solver follow as --NAME VALUE, e.g. --eta 0.5 for ddim, --snr 0.1 for pc "
                   "(diffcli list solvers shows each solver's options).")
-METRICS_HELP = "comma-separated metrics (diffcli list metrics): cd, mmd2, w2, energy, sw, …"
+METRICS_HELP = ("comma-separated metrics (diffcli list metrics): cd, mmd2, w2, energy, sw, fd, acc, … "
+                "(default: cd,mmd2; fd,acc,cd,mmd2 for a class-conditional model, fd,cd,mmd2 for labelled images)")
+GUIDANCE_HELP = "classifier-free guidance scale w >= 0 of a class-conditional model (0: the conditional model alone)"
+CLASS_HELP = "the class to sample a class-conditional model at (default: every class in equal shares)"
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
@@ -121,10 +124,18 @@ def _solver_options(args: list[str], lists: bool = False) -> dict:
     return out
 
 
-def _start_jax() -> None:
+def _start_jax(distributed: bool = False) -> None:
     from diffcli.jaxsetup import configure
 
     configure()
+    if distributed:
+        from diffcli.devices import init_distributed
+
+        init_distributed()
+
+
+DISTRIBUTED_HELP = ("initialise jax.distributed first (a multi-host cluster: Slurm and Open MPI are detected; else set "
+                    "DIFFCLI_COORDINATOR, DIFFCLI_NUM_PROCESSES, DIFFCLI_PROCESS_ID); only process 0 writes")
 
 
 @app.command(epilog="Examples:  diffcli train --model rf --data cat  ·  diffcli train -c configs/vpsde_cat.toml --name vp  ·  "
@@ -145,6 +156,7 @@ def train(
     overwrite: bool = typer.Option(False, "--overwrite", **FLAG, help="replace an existing run of the same name"),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="where run directories live"),
     resume: str | None = typer.Option(None, "--resume", help="continue this run from its latest checkpoint"),
+    distributed: bool = typer.Option(False, "--distributed", **FLAG, help=DISTRIBUTED_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
     """Train a model; writes runs/<name>/ (config, checkpoint, metrics.jsonl, summary.json).
@@ -165,7 +177,10 @@ def train(
         for sec, kv in direct.items():
             layer.setdefault(sec, {}).update({k: v for k, v in kv.items() if v is not None})
         cfg = C.from_dict({k: v for k, v in layer.items() if v}, C.load(config))
-    _start_jax()
+    if distributed and overwrite:
+        raise DiffcliError("--overwrite is not taken with --distributed (every process would move the old run); "
+                           "remove the old run first or pick another --name")
+    _start_jax(distributed)
     from diffcli.render import console, kv_table, progress
     from diffcli.training.api import resume_run, train_run
     from diffcli.training.setup import build
@@ -213,16 +228,19 @@ def sample(
     max_steps: int = typer.Option(4096, "--max-steps", help="adaptive: step limit before the solve fails"),
     dt0_frac: float | None = typer.Option(None, "--dt0-frac", help=DT0_HELP),
     norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
-    metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    metrics: str | None = typer.Option(None, "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    guidance: float = typer.Option(0.0, "--guidance", help=GUIDANCE_HELP),
+    cls: int | None = typer.Option(None, "--class", help=CLASS_HELP),
     raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    distributed: bool = typer.Option(False, "--distributed", **FLAG, help=DISTRIBUTED_HELP),
     as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
     """Sample a trained run with one integrator; writes samples/*.npy and a metrics JSON."""
     _check_run(run)
-    metric_list = _split(metrics, str, "metrics")
+    metric_list = _split(metrics, str, "metrics") if metrics is not None else None
     options = _solver_options(ctx.args)
-    _start_jax()
+    _start_jax(distributed)
     from diffcli.render import console, err_console, kv_table, scores_items
     from diffcli.runs import open_run
     from diffcli.sampling import fast
@@ -231,10 +249,15 @@ def sample(
     run_dir = open_run(run)
     request = {"solver": solver, "steps": steps, "rtol": rtol, "atol": atol, "grid": grid, "grid_power": grid_power,
                "grid_rho": grid_rho, "pcoeff": pcoeff, "icoeff": icoeff, "dcoeff": dcoeff, "max_steps": max_steps,
-               "dt0_frac": dt0_frac, "norm": norm, "options": options, "n": n, "trajectories": trajectories, "raw": raw}
+               "dt0_frac": dt0_frac, "norm": norm, "options": options, "n": n, "trajectories": trajectories, "raw": raw,
+               "guidance": guidance, "class": cls}
     key = fast.program_key(run_dir, request)
     stored = fast.load(key)
+    from diffcli.conditioning import Guide
+
+    guide = Guide(guidance, cls)
     if stored is None:
+        from diffcli.metrics import default_metrics
         from diffcli.sampling.api import plan_for, sample_loaded
         from diffcli.training.restore import load_run
 
@@ -242,7 +265,12 @@ def sample(
         plan = plan_for(setup, solver, steps, rtol, atol, grid=grid, grid_power=grid_power, grid_rho=grid_rho,
                         run_dir=run_dir, options=options, pcoeff=pcoeff, icoeff=icoeff, dcoeff=dcoeff,
                         max_steps=max_steps, dt0_frac=dt0_frac, norm=norm)
-        stored = fast.prepare(key, run_dir, setup, state, plan, n, trajectories, use_ema=False if raw else None)
+        stored = fast.prepare(key, run_dir, setup, state, plan, n, trajectories, use_ema=False if raw else None,
+                              guide=guide)
+        defaults = default_metrics(setup.dataset, bool(setup.n_classes))
+    else:
+        defaults = tuple(stored[0]["metrics"])
+    metric_list = metric_list or list(defaults)
     label = stored[0]["label"] if stored else plan.label()
 
     def announce():
@@ -254,13 +282,16 @@ def sample(
     else:  # a sampler that cannot be exported: the traced path
         run_dir, sc, floor, path, compiles = sample_loaded(run_dir, setup, state, plan, n, seed, trajectories,
                                                            use_ema=False if raw else None, metrics=metric_list,
-                                                           on_start=announce)
+                                                           on_start=announce, guide=guide)
     if as_json:
         _print_json(path.with_suffix(".json"))
     elif not quiet:
         r = sc.result
+        cond = {} if r.labels is None else {
+            "guidance": f"w = {guidance:g}" + (" (2 evaluations per call)" if guidance else ""),
+            "class": "every class in equal shares" if cls is None else str(cls)}
         console.print(kv_table(f"{label} · {run_dir}", {
-            "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
+            **cond, "NFE": r.nfe, "steps (accepted/rejected)": f"{r.steps} ({r.accepted}/{r.rejected})",
             **scores_items(sc.scores, floor),
             "ms / call": f"{1e3 * r.seconds:.1f}", "ms / NFE": f"{1e3 * r.seconds / r.nfe:.2f}",
             "compiled": f"{compiles['cache_misses']} new, {compiles['cache_hits']} from cache",
@@ -294,8 +325,12 @@ def bench(
     grid_rho: float | None = typer.Option(None, "--grid-rho", help="ρ of the edm grid, in [0.1, 20] (default 7)"),
     norm: str = typer.Option("max", "--norm", autocompletion=_norms, help=NORM_HELP),
     dt0_frac: float | None = typer.Option(None, "--dt0-frac", help=DT0_HELP),
-    metrics: str = typer.Option("cd,mmd2", "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    metrics: str | None = typer.Option(None, "--metrics", autocompletion=METRICS, help=METRICS_HELP),
+    guidance: str = typer.Option("0", "--guidance", help="guidance scales of a class-conditional model, comma-separated "
+                                                         "(rows per scale; e.g. 0,1,2,4)"),
+    cls: int | None = typer.Option(None, "--class", help=CLASS_HELP),
     raw: bool = typer.Option(False, "--raw", **FLAG, help="use the raw weights instead of the EMA"),
+    distributed: bool = typer.Option(False, "--distributed", **FLAG, help=DISTRIBUTED_HELP),
     as_json: bool = typer.Option(False, "--json", **FLAG, help=JSON_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP),
 ):
@@ -303,10 +338,13 @@ def bench(
     solver_list = _split(solvers, str, "solvers")
     step_list = _split(steps, int, "steps") if steps.strip() else []
     tol_list = _split(tols, float, "tols") if tols.strip() else []
-    metric_list = _split(metrics, str, "metrics")
+    metric_list = _split(metrics, str, "metrics") if metrics is not None else None
+    from diffcli.conditioning import Guide
+
+    guides = [Guide(w, cls) for w in _split(guidance, float, "guidance")]
     _check_run(run)
     options = _solver_options(ctx.args, lists=True)
-    _start_jax()
+    _start_jax(distributed)
     from diffcli.bench import bench_loaded, plans
     from diffcli.render import bench_table, console, progress
     from diffcli.training.restore import load_run
@@ -317,7 +355,7 @@ def bench(
     nfe_list = _split(nfe, int, "nfe") if nfe.strip() else []
     kw = {"grids": grid_list, "nfe": nfe_list, "grid_power": sc.grid_power if grid_power is None else grid_power,
           "grid_rho": sc.grid_rho if grid_rho is None else grid_rho, "norm": norm, "dt0_frac": dt0_frac}
-    total = len(plans(solver_list, step_list, tol_list, options, **kw))
+    total = len(plans(solver_list, step_list, tol_list, options, **kw)) * len(guides)
     if not total:
         raise DiffcliError(f"nothing to bench for solvers {', '.join(solver_list)}: give --steps or --nfe for "
                            "fixed-step solvers, --tols for adaptive ones")
@@ -331,7 +369,7 @@ def bench(
 
         run_dir, rows, floor = bench_loaded(*loaded, solver_list, step_list, tol_list, seeds, n,
                                             use_ema=False if raw else None, on_row=on_row, options=options,
-                                            metrics=metric_list, **kw)
+                                            metrics=metric_list, guides=guides, **kw)
     if as_json:
         _print_json(run_dir / "bench.json")
     elif not quiet:
@@ -342,7 +380,7 @@ def bench(
         where = f" · fixed steps on the {shown.pop()} time grid" if len(shown) == 1 else ""
         console.print(bench_table(rows, floor, f"bench · {run_dir} · {seeds} seeds × {n} samples · mean ± sample sd"
                                                + where))
-        metric = metric_list[0]
+        metric = next(iter(floor.mean))
         console.print(best_table(best_at_budgets(rows, metric), metric, floor))
         console.print(f"wrote {run_dir / 'bench.json'} and {run_dir / 'bench.csv'}")
 
@@ -391,6 +429,8 @@ def plot(run: str = typer.Argument(..., help="run directory (or its name under r
          seed: int = typer.Option(0, "--seed", help="sampling seed"),
          fmt: str = typer.Option("png", "--format", help="png | pdf | svg (the flow is always a GIF)"),
          out: Path | None = typer.Option(None, "--out", help="folder for the figures (default: RUN/plots)"),
+         guidance: str | None = typer.Option(None, "--guidance", help="a class-conditional model's guidance scales for "
+                                             "classes.png, comma-separated (default: the bench's, else 0,2)"),
          quiet: bool = typer.Option(False, "--quiet", "-q", **FLAG, help=QUIET_HELP)):
     """Figures of samples, trajectories, loss and bench (whatever the run has), and a GIF of the flow.
 
@@ -400,7 +440,8 @@ def plot(run: str = typer.Argument(..., help="run directory (or its name under r
     from diffcli.plot import plot_run
     from diffcli.render import console
 
-    made, missing = plot_run(run, solver, steps, n, fmt, out, seed)
+    ws = _split(guidance, float, "guidance") if guidance is not None else None
+    made, missing = plot_run(run, solver, steps, n, fmt, out, seed, ws)
     if not quiet:
         for p in made:
             console.print(f"wrote {p}")

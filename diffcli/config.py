@@ -30,6 +30,7 @@ class Choice:
     """A registry entry by name and the options given for it; `cfg.network.width` reads an option."""
 
     selector: ClassVar[str] = "name"  # the TOML key that names the entry
+    kept: ClassVar[tuple[str, ...]] = ()  # options of every entry: naming another entry keeps them
 
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -51,6 +52,7 @@ class DataConfig(Choice):
 @dataclass(frozen=True)
 class ModelConfig(Choice):
     selector: ClassVar[str] = "process"
+    kept: ClassVar[tuple[str, ...]] = ("conditional", "label_dropout")  # conditioning.py
     process: str = "rf"  # a registered process: rf, vpsde, vesde, ddpm, bridge, …
 
 
@@ -113,7 +115,8 @@ def _build_section(cls: type, values: dict[str, Any], section: str):
 
 def _merge_choice(cur: Choice, vals: dict[str, Any], section: str) -> Choice:
     """Options follow their entry: naming another entry drops the options given for the old one
-    (unless given again in the same layer); the entry checks its options when the run is built."""
+    (unless given again in the same layer, or kept by every entry: the model's conditioning); the
+    entry checks its options when the run is built."""
     vals = dict(vals)
     sel = cur.selector
     name = vals.pop(sel, cur.entry)
@@ -121,7 +124,8 @@ def _merge_choice(cur: Choice, vals: dict[str, Any], section: str) -> Choice:
         raise DiffcliError(f"config key '{section}.{sel}' must be a non-empty string, got {name!r}")
     if "options" in vals:
         raise DiffcliError(f"config key '{section}.options' is not a key; give the options directly in [{section}]")
-    options = ({} if name != cur.entry else dict(cur.options)) | vals
+    old = dict(cur.options) if name == cur.entry else {k: v for k, v in cur.options.items() if k in cur.kept}
+    options = old | vals
     return type(cur)(**{sel: name, "options": options})
 
 

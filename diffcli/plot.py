@@ -7,6 +7,10 @@ plots/trajectories.png  20 trajectories from the prior (t = 1) to data (t = 0); 
 plots/flow.gif          the whole particle cloud (or a grid of images) flowing from t = 1 to t = 0
 plots/loss.png          training loss over steps (from metrics.jsonl)
 plots/bench.png         each benched metric against NFE per solver, data floor drawn in (bench.json)
+plots/classes.png       a class-conditional model: a row of samples per class, one panel per
+                        guidance scale (--guidance, else the bench's scales, else 0 and 2)
+plots/guidance.png      what guidance trades: each benched metric against the guidance scale w,
+                        one line per solver setting, data floor drawn in (a bench over several w)
 
 Points with more than two coordinates are drawn in their first two (the titles say so).
 """
@@ -31,7 +35,8 @@ def _save(fig, path: Path) -> Path:
 
 
 def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | None = None, fmt: str = "png",
-             out: str | Path | None = None, seed: int = PLOT_SEED) -> tuple[list[Path], list[str]]:
+             out: str | Path | None = None, seed: int = PLOT_SEED,
+             guidance: list[float] | None = None) -> tuple[list[Path], list[str]]:
     """Returns (files written, things that could not be plotted and why).
 
     The samples and trajectories come from samples/ when that solver, step count, n and seed
@@ -61,10 +66,25 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
     res = _samples(run_dir, setup, state, plan, n, seed)
     ref = np.asarray(reference_data(setup.dataset, n, seed))
     title = f"{run_dir.name}: {setup.cfg.model.process} on {setup.dataset.name}, {n} samples, seed {seed}"
+    bench = run_dir / "bench.json"
+    try:
+        b = json.loads(bench.read_text())
+    except FileNotFoundError:
+        b, missing = None, [f"bench.{fmt}: no bench yet; run 'diffcli bench {run_dir}'"]
+    except (ValueError, KeyError, TypeError) as e:
+        b, missing = None, [f"bench.{fmt}: {bench} is unreadable ({e})"]
+    if setup.n_classes:
+        from diffcli.conditioning import check_guidance
+
+        ws = guidance or (b or {}).get("meta", {}).get("guidance") or list(CLASS_GUIDANCE)
+        for w in ws:
+            check_guidance(w, None, setup.n_classes)
     if images:
         made += _image_plots(plt, res, ref, plan, title, out, fmt)
     else:
         made += _point_plots(plt, res, ref, plan, title, out, fmt, _straightness_note(run_dir, setup, state))
+    if setup.n_classes:
+        made.append(_class_plot(plt, run_dir, setup, state, plan, seed, ws, images, title, out / f"classes.{fmt}"))
 
     losses = load_losses(run_dir)
     if len(losses):
@@ -72,15 +92,68 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
     else:
         missing.append(f"loss.{fmt}: the run has no readable metrics.jsonl")
 
-    bench = run_dir / "bench.json"
-    try:
-        b = json.loads(bench.read_text())
-        made.append(_bench_plot(plt, b, out / f"bench.{fmt}", run_dir.name))
-    except FileNotFoundError:
-        missing.append(f"bench.{fmt}: no bench yet; run 'diffcli bench {run_dir}'")
-    except (ValueError, KeyError, TypeError) as e:
-        missing.append(f"bench.{fmt}: {bench} is unreadable ({e})")
+    if b is not None:
+        try:
+            made.append(_bench_plot(plt, b, out / f"bench.{fmt}", run_dir.name))
+            if len(b.get("meta", {}).get("guidance") or []) > 1:
+                made.append(_guidance_plot(plt, b, out / f"guidance.{fmt}", run_dir.name))
+        except (ValueError, KeyError, TypeError) as e:
+            missing.append(f"bench.{fmt}: {bench} is unreadable ({e})")
     return made, missing
+
+
+CLASS_GUIDANCE = (0.0, 2.0)  # the guidance scales of classes.png without a bench or --guidance
+PER_CLASS = 8  # samples per class in classes.png
+
+
+def _class_plot(plt, run_dir: Path, setup, state, plan, seed: int, ws, images: bool, title: str, path: Path) -> Path:
+    """One panel per guidance scale: images, a row per class (or points coloured by class)."""
+    from diffcli.conditioning import Guide
+    from diffcli.sampling.api import sample_loaded
+
+    k = setup.n_classes
+    n = k * PER_CLASS
+    fig, axes = plt.subplots(1, len(ws), figsize=(3.2 * len(ws), 3.4 if images else 3.6), squeeze=False)
+    for ax, w in zip(axes[0], ws):
+        res = sample_loaded(run_dir, setup, state, plan, n if images else 100 * k, seed, guide=Guide(w))[1].result
+        if images:
+            _show(ax, _tile(res.samples, PER_CLASS), -1.0, 1.0)
+        else:
+            ax.scatter(res.samples[:, 0], res.samples[:, 1], c=res.labels, cmap="tab10", s=3, vmin=0, vmax=max(k - 1, 1))
+            ax.set_aspect("equal")
+        ax.set_title(f"w = {w:g}" + (f" · rows: classes 0–{k - 1}" if images else ""), fontsize=9)
+    fig.suptitle(f"{title.split(',')[0]}: classifier-free guidance, {plan.label()}", fontsize=10)
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def _guidance_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
+    """Each benched metric against the guidance scale w, a line per solver setting (its NFE in the
+    label), the data floor dashed."""
+    from diffcli.metrics import METRICS
+
+    names = b.get("meta", {}).get("metrics") or ["cd", "mmd2"]
+    lines: dict[str, list] = {}
+    for r in b["rows"]:
+        if r.get("guidance") is not None:
+            lines.setdefault(r["label"].rsplit(" w=", 1)[0], []).append(r)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.8), squeeze=False)
+    for ax, key in zip(axes[0], names):
+        label = METRICS.get(key).label if key in METRICS else key
+        for name, rs in lines.items():
+            rs = sorted(rs, key=lambda r: r["guidance"])
+            ax.errorbar([r["guidance"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
+                        marker="o", ms=4, capsize=2, label=f"{name} (NFE {rs[0]['nfe']:.0f}→{rs[-1]['nfe']:.0f})")
+        ax.axhline(b["floor"][key], c="k", ls="--", lw=1, label="data floor")
+        ax.set(xlabel="guidance scale w", ylabel=label, title=f"{label} against w")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{run_name}: what guidance trades ({b.get('meta', {}).get('seeds', '?')} seeds, mean ± sample sd)",
+                 fontsize=10)
+    _save(fig, path)
+    plt.close(fig)
+    return path
 
 
 FORMATS = ("png", "pdf", "svg")
@@ -295,7 +368,8 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
     grid_ids: dict[str, int] = {}
     for r in rows:  # one line per solver setting and grid: its options, and its grid or adaptive
         grid = "adaptive" if r["steps"] is None else r.get("grid", "")
-        setting = " ".join(x for x in (r["solver"], r.get("variant", "")) if x)
+        setting = " ".join(x for x in (r["solver"], r.get("variant", "")) if x) + \
+            (f" w={r['guidance']:g}" if r.get("guidance") is not None else "")
         name = f"{setting} {grid}".strip()
         groups.setdefault(name, []).append(r)
         i, j = setting_ids.setdefault(setting, len(setting_ids)), grid_ids.setdefault(grid, len(grid_ids))
@@ -305,18 +379,20 @@ def _bench_plot(plt, b: dict, path: Path, run_name: str = "") -> Path:
                              squeeze=False)
     for ax, key in zip(axes[0], names):
         name = METRICS.get(key).label if key in METRICS else key
+        higher = key in METRICS and METRICS.get(key).higher_is_better
         for label, rs in groups.items():
             rs = sorted(rs, key=lambda r: r["nfe"])
             colour, marker, line = style[label]
             ax.errorbar([r["nfe"] for r in rs], [r[key] for r in rs], yerr=[_finite(r[key + "_sd"]) for r in rs],
                         marker=marker, ms=4, capsize=2, ls="none", c=colour)
-            own = pareto_front([(r["nfe"], r[key]) for r in rs])
+            own = pareto_front([(r["nfe"], r[key]) for r in rs], higher)
             ax.plot(*zip(*own), c=colour, ls=line, marker=marker, ms=4, lw=1.2, alpha=0.9, label=label)
-        front = pareto_front([(r["nfe"], r[key]) for r in rows])
+        front = pareto_front([(r["nfe"], r[key]) for r in rows], higher)
         ax.step(*zip(*front), where="post", c="k", lw=1.5, alpha=0.6, label="Pareto front")
         ax.axhline(floor[key], c="k", ls="--", lw=1, label="data floor")
         ax.axhspan(floor[key] - _finite(floor[key + "_sd"]), floor[key] + _finite(floor[key + "_sd"]), color="k", alpha=0.08)
-        ax.set(xscale="log", yscale="log", xlabel="NFE (network evaluations)", ylabel=name, title=f"{name} against NFE")
+        ax.set(xscale="log", yscale="linear" if higher else "log", xlabel="NFE (network evaluations)", ylabel=name,
+               title=f"{name} against NFE")
         ax.grid(alpha=0.3, which="both")
         _plain_ticks(ax)
     meta = b.get("meta", {})
@@ -336,10 +412,12 @@ def _finite(sd) -> float:
     return sd if isinstance(sd, (int, float)) and sd == sd else 0.0
 
 
-def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The (cost, value) points no other point beats at the same or lower cost: value falls with cost."""
+def pareto_front(points: list[tuple[float, float]], higher: bool = False) -> list[tuple[float, float]]:
+    """The (cost, value) points no other point beats at the same or lower cost: value falls with
+    cost (rises, where higher is better)."""
+    sign = -1.0 if higher else 1.0
     front: list[tuple[float, float]] = []
-    for c, v in sorted(points):
-        if not front or v < front[-1][1]:
+    for c, v in sorted(points, key=lambda p: (p[0], sign * p[1])):
+        if not front or sign * v < sign * front[-1][1]:
             front.append((c, v))
     return front

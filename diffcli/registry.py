@@ -37,12 +37,16 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """name -> entry. `package`: the package whose modules hold the entries (imported on first
     use). `inputs`: parameters every entry takes from its caller, not from the user (a network's
-    data `shape` and `rngs`): they are not options."""
+    data `shape` and `rngs`): they are not options. `common`: options every entry accepts that
+    the caller, not the entry, acts on (the model section's `conditional`, conditioning.py):
+    checked and resolved with the entry's own, never passed to it."""
 
-    def __init__(self, kind: str, package: str | None = None, inputs: tuple[str, ...] = ()):
+    def __init__(self, kind: str, package: str | None = None, inputs: tuple[str, ...] = (),
+                 common: dict[str, Option] | None = None):
         self.kind = kind
         self.package = package
         self.inputs = inputs
+        self.common = dict(common or {})
         self._entries: dict[str, T] = {}
         self._state = "loaded" if package is None else "new"
 
@@ -87,21 +91,23 @@ class Registry(Generic[T]):
     # -- entries whose keyword parameters are their options ------------------------------------
     def options(self, name: str) -> dict[str, Option]:
         """The user's options of entry `name` (its parameters but the registry's inputs)."""
-        return {k: o for k, o in options_of(self.get(name)).items() if k not in self.inputs}
+        return {k: o for k, o in options_of(self.get(name)).items() if k not in self.inputs} | self.common
 
     def resolve(self, name: str, given: dict[str, Any], where: str = "", skip: Iterable[str] = ()) -> dict[str, Any]:
         """Every option of entry `name`: `given` checked, the rest at their defaults (those whose
         default is None, meaning "the entry decides", are left out)."""
         entry, skip = self.get(name), (*self.inputs, *skip)
-        checked = check_options(entry, given, f"{self.kind} {name!r}", where, skip)
-        return {k: v for k, v in resolved_options(entry, checked, skip).items() if v is not None}
+        checked = check_options(entry, given, f"{self.kind} {name!r}", where, skip, self.common)
+        common = {k: checked.pop(k, o.default) for k, o in self.common.items()}
+        return {k: v for k, v in (resolved_options(entry, checked, skip) | common).items() if v is not None}
 
     def build(self, name: str, given: dict[str, Any], where: str = "", **fixed) -> Any:
         """Call entry `name` with the user's options `given` (checked against its signature) and
         the caller's `fixed` arguments (the registry's inputs, or an option the caller sets)."""
         entry = self.get(name)
         skip = (*self.inputs, *fixed)
-        return entry(**check_options(entry, given, f"{self.kind} {name!r}", where, skip=skip), **fixed)
+        checked = check_options(entry, given, f"{self.kind} {name!r}", where, skip, self.common)
+        return entry(**{k: v for k, v in checked.items() if k not in self.common}, **fixed)
 
 
 @dataclass(frozen=True)
@@ -151,12 +157,13 @@ def _field_default(f: dataclasses.Field) -> Any:
 
 
 def check_options(entry: Callable, given: dict[str, Any], what: str, where: str = "",
-                  skip: Iterable[str] = ()) -> dict[str, Any]:
-    """`given` checked against the entry's options: names and types (ints widen to floats).
+                  skip: Iterable[str] = (), common: dict[str, Option] | None = None) -> dict[str, Any]:
+    """`given` checked against the entry's options (and the registry's `common` ones): names and
+    types (ints widen to floats).
 
     `where` is how the user spells an option, e.g. "model." for config keys or "--" for flags.
     """
-    accepted = {k: o for k, o in options_of(entry).items() if k not in set(skip)}
+    accepted = {k: o for k, o in options_of(entry).items() if k not in set(skip)} | (common or {})
     out = {}
     for k, v in given.items():
         if k not in accepted:

@@ -27,7 +27,7 @@ def bench_table(rows, floor, title: str) -> Table:
     t.add_column("sampler", no_wrap=True)
     for col in ["NFE", *(m.label for m in metrics), "ms/call", "ms/NFE"]:
         t.add_column(col, justify="right", no_wrap=True)
-    best = min((r.scores[names[0]] for r in rows), default=None)
+    best = min((r.scores[names[0]] for r in rows), key=metrics[0].key, default=None) if metrics else None
     for r in rows:
         nfe = f"{r.nfe:.0f}" if r.nfe_min == r.nfe_max else f"{r.nfe:.1f}"
         vals = [f"{m.format(r.scores[k])}±{_sd(m, r.sds[k])}" for k, m in zip(names, metrics)]

@@ -30,10 +30,19 @@ from diffcli.errors import DiffcliError
 CHECKPOINT = "checkpoint.safetensors"
 
 
+# Under jax.distributed (devices.py) every process runs the same commands; only process 0 writes.
+WRITER = {"index": 0}
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to `path`; on success fsync it and rename it into place."""
+    """Yield a temporary path next to `path`; on success fsync it and rename it into place. In a
+    process other than the first of a distributed run, a throwaway path: nothing is written."""
     path = Path(path)
+    if WRITER["index"] != 0:
+        with tempfile.TemporaryDirectory() as d:
+            yield Path(d) / path.name
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     # Keep the real suffix last: some writers (Pillow, matplotlib) pick the format from it.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)

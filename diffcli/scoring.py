@@ -1,9 +1,11 @@
 """Scores of samples against fresh data, and the data's own floor, for any selected metrics.
 
 Samples of seed s are scored against n fresh data points drawn with fold_in(key(s),
-REFERENCE_SALT), independent of the sampler's noise. The floor is what two independent n-point
-draws of the data score against each other (the second draw with FLOOR_SALT), over several
-pairs: no model can be expected to do better than its data's own sampling noise.
+REFERENCE_SALT), independent of the sampler's noise. The floor is what n points held out of
+training (FLOOR_SALT; a distribution: fresh draws) score against those reference points, over
+several pairs: no model can be expected to do better than its data's own sampling noise. For
+the metrics that judge samples by the class they were asked for (class accuracy), the held-out
+points are asked for their own labels.
 """
 
 from __future__ import annotations
@@ -60,13 +62,23 @@ def bandwidth(dataset) -> float:
     return _BANDWIDTHS[dataset]
 
 
-def score(dataset, samples, seed: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
-    """{metric: value} of samples (n, *shape) against fresh data of the seed."""
-    return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics, bandwidth(dataset))
+def score(dataset, samples, seed: int, metrics: Iterable[str] = DEFAULT_METRICS, labels=None) -> dict[str, float]:
+    """{metric: value} of samples (n, *shape) against fresh data of the seed; `labels`: the class
+    each sample was asked for (a class-conditional model's)."""
+    return evaluate(samples, reference_data(dataset, samples.shape[0], seed), metrics, bandwidth(dataset),
+                    labels=labels, dataset=dataset)
+
+
+def held_out_points(dataset, n: int, pair: int, labelled: bool):
+    """The floor's n held-out points of one pair, and their labels where asked (else None)."""
+    key = jax.random.fold_in(jax.random.key(pair), FLOOR_SALT)
+    if labelled:
+        return dataset.labelled_sample(key, n, held_out=True)
+    return dataset.held_out_sample(key, n), None
 
 
 def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS, cache: str | None = None) -> Floor:
-    """Each metric between two independent n-point data draws, over `pairs` pairs of draws.
+    """Each metric between n held-out data points and n reference draws, over `pairs` pairs.
 
     cache: a text that names the data set exactly (its resolved config, data files by sha256);
     each metric's values are then kept in the user's cache directory and reused, since they
@@ -79,26 +91,31 @@ def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_MET
     if todo:
         for m in todo:
             values[m] = []
+        from diffcli.metrics import METRICS
+
+        labelled = any(METRICS.get(m).uses_labels for m in todo)
         for s in range(pairs):
-            a = reference_data(dataset, n, s)
-            b = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n)
-            for k, v in evaluate(a, b, todo, bandwidth(dataset)).items():
+            a, labels = held_out_points(dataset, n, s, labelled)
+            b = reference_data(dataset, n, s)
+            for k, v in evaluate(a, b, todo, bandwidth(dataset), labels=labels, dataset=dataset).items():
                 values[k].append(v)
         if path is not None:
             _write_floor(path, values)
     return Floor({k: float(np.mean(values[k])) for k in metrics}, {k: spread(values[k]) for k in metrics}, pairs)
 
 
-FLOOR_CACHE_VERSION = 1  # raise when a metric's or a data set's code changes what it computes
+FLOOR_CACHE_VERSION = 2  # raise when a metric's or a data set's code changes what it computes
 
 
 def _floor_path(cache: str, n: int, pairs: int, sigma: float):
     import hashlib
 
     from diffcli import __version__
+    from diffcli.classifier import VERSION as CLASSIFIER
     from diffcli.jaxsetup import cache_dir
 
-    key = f"{cache}|n={n}|pairs={pairs}|sigma={sigma!r}|{REFERENCE_SALT}|{FLOOR_SALT}|{__version__}|{FLOOR_CACHE_VERSION}"
+    key = (f"{cache}|n={n}|pairs={pairs}|sigma={sigma!r}|{REFERENCE_SALT}|{FLOOR_SALT}|{__version__}|"
+           f"{FLOOR_CACHE_VERSION}|{CLASSIFIER}")
     return cache_dir().parent / "floors" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 

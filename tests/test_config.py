@@ -90,10 +90,11 @@ def test_the_resolved_config_spells_out_every_option_and_roundtrips():
     from diffcli.training.setup import resolve
 
     cfg = resolve(C.from_dict(NON_DEFAULT))
-    assert cfg.model.options == {"prediction": "score", "sigma_min": 0.02, "sigma_max": 20.5}
+    cond = {"conditional": False, "label_dropout": 0.1}  # every process's (conditioning.py)
+    assert cfg.model.options == {"prediction": "score", "sigma_min": 0.02, "sigma_max": 20.5} | cond
     d = resolve(C.Config())
     assert d.model.options == {"source": "gaussian", "coupling": "independent", "coupling_block": 32,
-                               "coupling_epsilon": 0.01} and d.network.options["width"] == 256
+                               "coupling_epsilon": 0.01} | cond and d.network.options["width"] == 256
     assert roundtrip(d) == d and resolve(roundtrip(d)) == d
 
 

@@ -16,7 +16,7 @@ import jax
 from diffcli.errors import DiffcliError
 from diffcli.registry import Registry
 
-SUFFIXES = (".npy", ".csv")  # a data name ending in one of these is a user's file
+SUFFIXES = (".npy", ".csv", ".npz")  # a data name ending in one of these is a user's file
 
 
 @dataclass(frozen=True, eq=False)  # identity: a data set holds functions (and arrays)
@@ -37,10 +37,24 @@ class Dataset:
     # The MMD kernel's bandwidth where the data set defines one (the reference cat: 0.5); None:
     # the median distance between data points (scoring.py), so MMD² follows the data's scale.
     mmd_sigma: float | None = None
+    # Labelled data (digits, 8gaussians' components, a .npz with y): labels are ints in
+    # [0, n_classes); labelled(key, n) -> (x, y) draws points with their labels, the same points
+    # `sample` draws from the same key. 0 classes: unlabelled.
+    n_classes: int = 0
+    labelled: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] | None = None
+    held_out_labelled: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] | None = None
 
     def held_out_sample(self, key: jax.Array, n: int) -> jax.Array:
         """n points the model was not trained on, shape (n, *shape)."""
         return (self.held_out or self.sample)(key, n)
+
+    def labelled_sample(self, key: jax.Array, n: int, held_out: bool = False) -> tuple[jax.Array, jax.Array]:
+        """(points (n, *shape), labels (n,) int32) drawn from the training points (held_out: from
+        those kept out of training); an unlabelled data set is a one-line error."""
+        if not self.n_classes:
+            raise DiffcliError(f"data set {self.name!r} has no labels; labelled data: digits, 8gaussians, "
+                               "or a .npz file with arrays x and y")
+        return ((self.held_out_labelled or self.labelled) if held_out else self.labelled)(key, n)
 
     @property
     def dim(self) -> int:
@@ -48,16 +62,26 @@ class Dataset:
         return math.prod(self.shape)
 
 
+def resampled(points: jax.Array, labels: jax.Array | None = None):
+    """A draw(key, n) of rows of `points` chosen uniformly with replacement; with `labels`, it
+    returns (rows, their labels)."""
+    def draw(key: jax.Array, n: int):
+        i = jax.random.randint(key, (n,), 0, points.shape[0])
+        return points[i] if labels is None else (points[i], labels[i])
+
+    return draw
+
+
 DATASETS: Registry[Callable[..., Dataset]] = Registry("data set", package="diffcli.data")
 
 
 def entry_name(name: str) -> str:
-    """The registry entry behind a data name: a path ending in .npy/.csv is the 'file' entry."""
+    """The registry entry behind a data name: a path ending in .npy/.csv/.npz is the 'file' entry."""
     return "file" if name.lower().endswith(SUFFIXES) else name
 
 
 def get_dataset(name: str, **options: Any) -> Dataset:
-    """Build a data set by registry name with its options, or from a path ending in .npy/.csv."""
+    """Build a data set by registry name with its options, or from a path ending in .npy/.csv/.npz."""
     if entry_name(name) == "file" and name != "file":
         return DATASETS.build("file", options, where="data.", path=name)
     return DATASETS.build(name, options, where="data.")

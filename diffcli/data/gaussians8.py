@@ -1,4 +1,4 @@
-"""Eight Gaussians on a circle of radius 2 (std = noise, default 0.1)."""
+"""Eight Gaussians on a circle of radius 2 (std = noise, default 0.1); the label is the component."""
 
 import jax
 import jax.numpy as jnp
@@ -10,10 +10,11 @@ from diffcli.data.base import DATASETS, Dataset, noise_level
 def gaussians8(noise: float | None = None) -> Dataset:
     noise = noise_level(noise, 0.1)
 
-    def sample(key: jax.Array, n: int) -> jax.Array:
+    def labelled(key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
         kc, kn = jax.random.split(key)
-        th = jax.random.randint(kc, (n,), 0, 8) * (jnp.pi / 4)
+        c = jax.random.randint(kc, (n,), 0, 8)
+        th = c * (jnp.pi / 4)
         x = 2.0 * jnp.stack([jnp.cos(th), jnp.sin(th)], -1)
-        return x + noise * jax.random.normal(kn, (n, 2))
+        return x + noise * jax.random.normal(kn, (n, 2)), c.astype(jnp.int32)
 
-    return Dataset("8gaussians", (2,), sample)
+    return Dataset("8gaussians", (2,), lambda key, n: labelled(key, n)[0], n_classes=8, labelled=labelled)

@@ -4,6 +4,11 @@ A metric is one file in diffcli/metrics/ that registers a Metric: its name (`--m
 how it is computed from (samples, reference) point sets, how it is shown (a column label and
 the digits to print), and a direct float64 definition that the test suite checks it against
 on small sets. Points of any shape (n, *shape) are compared as flat vectors (n, d).
+
+A metric may need more than two point sets: `uses_labels` (compute(a, b, labels=y): the class
+each sample was asked for) and `uses_classifier` (compute(a, b, classifier=c): the data set's
+classifier, classifier.py); such a metric needs labelled data. `higher_is_better` flips what
+"best" means in tables (class accuracy).
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ class Metric:
     digits: int = 4  # decimals shown
     brute: Callable[[np.ndarray, np.ndarray], float] | None = None  # direct float64 definition (tests)
     uses_bandwidth: bool = False  # compute(a, b, bandwidth=σ) takes the data's kernel bandwidth
+    uses_labels: bool = False  # compute(a, b, labels=y) takes the classes the samples were asked for
+    uses_classifier: bool = False  # compute(a, b, classifier=c) takes the data set's classifier
+    higher_is_better: bool = False
+
+    def key(self, value: float) -> float:
+        """A sort key: smaller is better."""
+        return -value if self.higher_is_better else value
 
     def format(self, value: float) -> str:
         return f"{value:.{self.digits}f}"

@@ -4,7 +4,8 @@ Each resolution has one residual block (GroupNorm → act → 3×3 conv, the tim
 per channel, GroupNorm → act → 3×3 conv, plus a skip); a strided 3×3 conv halves the resolution
 between levels, nearest-neighbour upsampling and a 3×3 conv double it on the way back, and the
 decoder's blocks see the encoder's output at the same resolution concatenated to their input.
-The time embedding is the sinusoidal features of raw t through a two-layer MLP. `channels`
+The time embedding is the sinusoidal features of raw t through a two-layer MLP (plus the label's
+embedding in a conditional network). `channels`
 gives the width per resolution, so H and W must be divisible by 2^(len(channels) − 1).
 """
 
@@ -17,7 +18,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from diffcli.errors import DiffcliError
-from diffcli.nn.base import NETWORKS, activation_fn, positive, time_features
+from diffcli.nn.base import NETWORKS, LabelEmbedding, activation_fn, add_label, positive, time_features
 
 
 class ResBlock(nnx.Module):
@@ -50,6 +51,7 @@ class UNet(nnx.Module):
         groups: int = 8,
         activation: str = "silu",
         rngs: nnx.Rngs,
+        n_classes: int = 0,
     ):
         channels = tuple(channels)
         if len(shape) != 3:
@@ -78,10 +80,11 @@ class UNet(nnx.Module):
         self.up = nnx.List([ResBlock(2 * ch, ch, emb, groups, act, rngs) for ch in channels])
         self.norm = nnx.GroupNorm(channels[0], num_groups=math.gcd(groups, channels[0]), rngs=rngs)
         self.out = nnx.Conv(channels[0], c, (3, 3), rngs=rngs)
+        self.label = LabelEmbedding(n_classes, emb, rngs) if n_classes else None
 
-    def __call__(self, t: jax.Array, x: jax.Array) -> jax.Array:
-        """t shape (n,), x shape (n, H, W, C) -> (n, H, W, C)."""
-        e = self.time2(self.act(self.time1(time_features(t, self.n_freqs))))
+    def __call__(self, t: jax.Array, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
+        """t shape (n,), x shape (n, H, W, C), labels y (n,) or None -> (n, H, W, C)."""
+        e = add_label(self.time2(self.act(self.time1(time_features(t, self.n_freqs)))), self.label, y)
         h = self.inp(x)
         skips = []
         for i, block in enumerate(self.down):

@@ -30,8 +30,9 @@ from typing import Protocol
 import jax
 import jax.numpy as jnp
 
+from diffcli.conditioning import Conditioning
 from diffcli.processes.parameterisation import convert
-from diffcli.registry import Registry
+from diffcli.registry import Registry, options_of
 
 # apply(t, x) -> network output; t shape (n,), x shape (n, *shape).
 Apply = Callable[[jax.Array, jax.Array], jax.Array]
@@ -90,4 +91,6 @@ def field(process, apply: Apply, dst: str) -> Field:
     return f
 
 
-PROCESSES: Registry[Callable[..., Process]] = Registry("model", package="diffcli.processes")
+# [model] conditional and label_dropout belong to every process; the training step acts on them.
+PROCESSES: Registry[Callable[..., Process]] = Registry("model", package="diffcli.processes",
+                                                       common=options_of(Conditioning))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from diffcli.conditioning import Guide, check_guidance, class_labels, evaluations, guided
 from diffcli.limits import check_count, check_points, check_seed
 from diffcli.metrics import DEFAULT_METRICS, check_names
 from diffcli.sampling.driver import make_sampler
@@ -16,10 +17,17 @@ from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 
 
-def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0):
+def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0, guide: Guide = Guide()):
     """The plan's sampler for this run's model; a solver that does not fit the model is a
-    one-line DiffcliError naming the solvers it accepts."""
-    return make_sampler(setup.process, setup.apply, plan, n, setup.dataset.shape, trajectories)
+    one-line DiffcliError naming the solvers it accepts. A conditional model is sampled at the
+    guide's class (default: every class in equal shares) and guidance scale."""
+    k = setup.n_classes
+    check_guidance(guide.scale, guide.cls, k)
+    if not k:
+        return make_sampler(setup.process, setup.apply, plan, n, setup.dataset.shape, trajectories)
+    labels = class_labels(n, k, guide.cls)
+    return make_sampler(setup.process, lambda p: guided(setup.labelled_net(p), labels, guide.scale, k), plan, n,
+                        setup.dataset.shape, trajectories, evals=evaluations(guide.scale), labels=labels)
 
 
 def plan_for(setup: Setup, solver: str | None = None, steps: int | None = None, rtol: float | None = None,
@@ -60,27 +68,34 @@ def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):
     return state.ema if which_weights(setup, use_ema) == "ema" else state.params
 
 
-def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | None) -> str:
+def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | None, guide: Guide = Guide()) -> str:
     """A result's file name: everything that tells it apart (the label, n, the weights where a
-    run has two sets, the seed), so results never overwrite each other."""
+    run has two sets, a conditional model's guidance and class, the seed), so results never
+    overwrite each other."""
     raw = "-raw" if setup.cfg.train.ema > 0 and which_weights(setup, use_ema) == "raw" else ""
-    return f"{slug(label)}-n{n}{raw}-seed{seed}"
+    cond = guide.tag() if setup.n_classes else ""
+    return f"{slug(label)}-n{n}{raw}{cond}-seed{seed}"
+
+
+def guide_head(setup: Setup, guide: Guide) -> dict:
+    """What a sample record says of its conditioning (nothing for an unconditional model)."""
+    return guide.record(setup.n_classes) if setup.n_classes else {}
 
 
 def sample_run(run, plan: SolverPlan, n: int, seed: int, trajectories: int = 0, use_ema: bool | None = None,
-               metrics: Iterable[str] = DEFAULT_METRICS):
+               metrics: Iterable[str] = DEFAULT_METRICS, guide: Guide = Guide()):
     """Sample a trained run once, score it, write samples + metrics JSON into the run.
 
     Returns (run_dir, ScoredSample, Floor, path of the .npy, compile counts).
     """
     from diffcli.training.restore import load_run
 
-    return sample_loaded(*load_run(run), plan, n, seed, trajectories, use_ema, metrics)
+    return sample_loaded(*load_run(run), plan, n, seed, trajectories, use_ema, metrics, guide=guide)
 
 
 def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPlan, n: int, seed: int,
                   trajectories: int = 0, use_ema: bool | None = None, metrics: Iterable[str] = DEFAULT_METRICS,
-                  on_start: Callable[[], None] | None = None):
+                  on_start: Callable[[], None] | None = None, guide: Guide = Guide()):
     """sample_run for a run already loaded (training/restore.py load_run); on_start() once every
     input is checked, before the work."""
     from diffcli.jaxsetup import compile_counts
@@ -89,13 +104,15 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     check_seed(seed)
     check_count(trajectories, "--trajectories", 0, n)
     metrics = check_names(metrics)
+    sampler = sampler_for(setup, plan, n, trajectories, guide)
     if on_start:
         on_start()
     before = compile_counts()
-    result = sampler_for(setup, plan, n, trajectories)(weights(setup, state, use_ema), seed)
+    result = sampler(weights(setup, state, use_ema), seed)
     after = compile_counts()
     compiles = {k: after[k] - before[k] for k in after}
-    scored, floor, path = finish_sample(run_dir, setup.dataset, result, seed, metrics, plan_head(plan),
-                                        result_stem(setup, plan.label(), n, seed, use_ema),
+    scored, floor, path = finish_sample(run_dir, setup.dataset, result, seed, metrics,
+                                        plan_head(plan) | guide_head(setup, guide),
+                                        result_stem(setup, plan.label(), n, seed, use_ema, guide),
                                         which_weights(setup, use_ema), floor_cache_key(setup.cfg), compiles)
     return run_dir, scored, floor, path, compiles

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from diffcli.devices import data_mesh, shard_rows
 from diffcli.sampling.checks import check_solve
 from diffcli.sampling.plan import SolverPlan
 from diffcli.sampling.registry import SAMPLERS, check_fits
@@ -108,17 +109,21 @@ def tsit5_path(drift, x1, times, tol: float, max_steps: int):
 
 
 def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan, n: int, shape,
-                 trajectories: int = 0) -> Callable[..., SampleResult]:
+                 trajectories: int = 0, evals: int = 1, labels: np.ndarray | None = None) -> Callable[..., SampleResult]:
     """sampler(params, seed[, rtol, atol]) -> SampleResult for any registered solver.
 
-    apply_fn(params) -> net(t, x); shape: one point's shape ((d,) or an int d, or (H, W, C))."""
+    apply_fn(params) -> net(t, x); shape: one point's shape ((d,) or an int d, or (H, W, C));
+    evals: network evaluations per call of net (2 under classifier-free guidance); labels: the
+    classes a conditional model is sampled at (recorded in the result)."""
     check_fits(plan, process)
     spec = SAMPLERS.get(plan.solver)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     times = spec.times(process, plan)
 
+    mesh = data_mesh()  # several devices: the samples split over them by rows (devices.py)
+
     def run(params, key, times, rtol, atol):
-        x1 = process.prior_sample(key, (n, *shape))
+        x1 = shard_rows(process.prior_sample(key, (n, *shape)), mesh)
         ctx = Context(process, apply_fn(params), x1, jax.random.fold_in(key, NOISE_SALT), times, rtol, atol, plan,
                       trajectories)
         return spec.solve(ctx)
@@ -135,11 +140,12 @@ def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan,
         check_solve(replace(plan, rtol=rtol, atol=atol).label(), sol.ok, sol.limit, sol.x, max_steps)
         steps = int(sol.steps)
         return SampleResult(
-            samples=np.asarray(sol.x), nfe=spec.nfe(plan, steps), steps=steps, accepted=int(sol.accepted),
+            samples=np.asarray(sol.x), nfe=evals * spec.nfe(plan, steps), steps=steps, accepted=int(sol.accepted),
             rejected=int(sol.rejected), seconds=seconds,
             trajectories=np.asarray(sol.path) if trajectories else None,
-            traj_times=np.asarray(times) if trajectories else None,
+            traj_times=np.asarray(times) if trajectories else None, labels=labels,
         )
 
-    sampler.run, sampler.times = run, times  # the traced function and its grid (sampling/fast.py exports them)
+    # the traced function, its grid and its evaluations per call (sampling/fast.py exports them)
+    sampler.run, sampler.times, sampler.evals = run, times, evals
     return sampler

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-VERSION = 1  # of the cache entries' layout
+VERSION = 2  # of the cache entries' layout
 
 
 def cache_root() -> Path:
@@ -143,20 +143,28 @@ def run(meta: dict[str, Any], blob: bytes, run_dir: Path, seed: int):
     steps = int(steps)
     a, b = meta["nfe"]
     k = meta["trajectories"]
+    labels = None
+    if meta.get("guide"):
+        from diffcli.conditioning import class_labels
+
+        labels = class_labels(meta["n"], meta["guide"]["n_classes"], meta["guide"]["class"])
     return SampleResult(np.asarray(x), a * steps + b, steps, int(accepted), int(rejected), seconds,
-                        np.asarray(path) if k else None, times if k else None)
+                        np.asarray(path) if k else None, times if k else None, labels)
 
 
-def prepare(key: str, run_dir: Path, setup, state, plan, n: int, trajectories: int, use_ema: bool | None):
+def prepare(key: str, run_dir: Path, setup, state, plan, n: int, trajectories: int, use_ema: bool | None, guide=None):
     """Trace the request's sampler once, export it and store it with its meta: (meta, blob), or
     None when the sampler cannot be exported (a host callback in it, say) or counts NFE other
     than linearly in its steps — then the traced path runs it."""
+    from diffcli.conditioning import Guide
     from diffcli.limits import check_count, check_points
-    from diffcli.sampling.api import result_stem, sampler_for, weights, which_weights
+    from diffcli.metrics import default_metrics
+    from diffcli.sampling.api import guide_head, result_stem, sampler_for, weights, which_weights
     from diffcli.sampling.records import plan_head
     from diffcli.sampling.registry import SAMPLERS
     from diffcli.scoring import floor_cache_key
 
+    guide = guide or Guide()
     check_points(n, setup.dataset.dim)
     check_count(trajectories, "--trajectories", 0, n)
     spec = SAMPLERS.get(plan.solver)
@@ -164,14 +172,16 @@ def prepare(key: str, run_dir: Path, setup, state, plan, n: int, trajectories: i
     a = spec.nfe(plan, 1) - b
     if spec.nfe(plan, 7) != 7 * a + b:
         return None
-    sampler = sampler_for(setup, plan, n, trajectories)
+    sampler = sampler_for(setup, plan, n, trajectories, guide)
+    a, b = a * sampler.evals, b * sampler.evals  # a guided call is two network evaluations
     which = which_weights(setup, use_ema)
     try:
         blob, names = export(sampler, weights(setup, state, use_ema), "ema" if which == "ema" else "params")
     except Exception:  # noqa: BLE001 — whatever stops the export, the traced path still samples
         return None
-    meta = {"label": plan.label(), "head": plan_head(plan), "tensors": names,
-            "stem": result_stem(setup, plan.label(), n, 0, use_ema).removesuffix("-seed0"),
+    meta = {"label": plan.label(), "head": plan_head(plan) | guide_head(setup, guide), "tensors": names,
+            "guide": guide_head(setup, guide), "metrics": list(default_metrics(setup.dataset, bool(setup.n_classes))),
+            "stem": result_stem(setup, plan.label(), n, 0, use_ema, guide).removesuffix("-seed0"),
             "times": np.asarray(sampler.times, np.float64).tolist(), "rtol": plan.rtol or 0.0, "atol": plan.atol or 0.0,
             "max_steps": plan.max_steps if plan.adaptive else plan.steps, "nfe": [a, b], "trajectories": trajectories,
             "data": [setup.cfg.data.name, setup.cfg.data.options], "floor_cache": floor_cache_key(setup.cfg),

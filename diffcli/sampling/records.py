@@ -34,6 +34,8 @@ def save_sample(run_dir: Path, stem: str, head: dict[str, Any], seed: int, score
     r = scored.result
     out = Path(run_dir) / "samples"
     write_npy(out / f"{stem}.npy", r.samples)
+    if r.labels is not None:
+        write_npy(out / f"{stem}-labels.npy", r.labels)
     if r.trajectories is not None:
         write_npy(out / f"{stem}-trajectories.npy", r.trajectories)
         write_npy(out / f"{stem}-trajectory-times.npy", r.traj_times)
@@ -51,7 +53,7 @@ def finish_sample(run_dir: Path, dataset, result: SampleResult, seed: int, metri
     (ScoredSample, Floor, path of the .npy)."""
     from diffcli.scoring import bandwidth, data_floor, score
 
-    scored = ScoredSample(result, score(dataset, result.samples, seed, metrics))
+    scored = ScoredSample(result, score(dataset, result.samples, seed, metrics, labels=result.labels))
     floor = data_floor(dataset, result.samples.shape[0], FLOOR_PAIRS, metrics, cache=floor_cache)
     floor_keys = {f"floor_{k}": v for k, v in floor.flat().items() if k != "pairs"}
     path = save_sample(run_dir, stem, head, seed, scored, {**floor_keys, "metrics": list(metrics), "compiles": compiles,

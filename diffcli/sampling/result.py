@@ -17,3 +17,4 @@ class SampleResult:
     seconds: float  # wall time of the compiled call (compile excluded)
     trajectories: np.ndarray | None = None  # (k, T, *shape), from t1 to the end
     traj_times: np.ndarray | None = None  # (T,)
+    labels: np.ndarray | None = None  # (n,) the class each sample was asked for (conditional models)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from diffcli import config as C
 from diffcli.data import SUFFIXES
+from diffcli.devices import check_batch
 from diffcli.errors import DiffcliError, Interrupted
 from diffcli.runs import new_run_dir, replaced_path, run_info, write_bytes, write_json, write_text
 from diffcli.training.loop import TrainSummary, train
@@ -32,6 +33,7 @@ def train_run(
     and `info` added to its run.json (diffcli reflow: the pairs, the parent's weights, the lineage)."""
     setup = setup or build(cfg)  # every name, option and range is checked before anything is written
     cfg = setup.cfg  # resolved: every option spelt out
+    check_batch(cfg.train.batch)  # it splits over the devices
     if cfg.train.pairs and cfg.train.pairs not in (files or {}):
         raise DiffcliError(f"train.pairs ({cfg.train.pairs!r}) names pairs stored in a run by diffcli reflow; a new run "
                            "has none: make a reflowed run with 'diffcli reflow PARENT', or resume one with --resume")
@@ -85,6 +87,7 @@ def resume_run(
 
     run_dir, setup, state = load_run(run)
     cfg = setup.cfg
+    check_batch(cfg.train.batch)
     total = cfg.train.steps if steps is None else steps
     if steps is not None and steps <= 0:
         raise DiffcliError(f"--steps must be a positive integer, got {steps}")

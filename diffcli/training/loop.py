@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from diffcli.devices import data_mesh, replicate
 from diffcli.errors import DiffcliError, Interrupted
 from diffcli.runs import write_json, write_text
 from diffcli.signals import caught_signals
@@ -47,6 +48,7 @@ def train(
     """
     cfg = setup.cfg.train
     state = setup.init_state() if state is None else state
+    state = replicate(state, data_mesh())  # several devices: parameters and optimiser state on each
     run_dir = Path(run_dir)
     setup = with_pairs(setup, run_dir)  # reflow's stored pairs, where the config trains on them
     chunks: dict[int, Callable] = {}

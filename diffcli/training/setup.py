@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from diffcli.conditioning import conditioning_of
 from diffcli.config import Config, warmup_steps
 from diffcli.data import DATASETS, Dataset, get_dataset
 from diffcli.data.base import entry_name
@@ -35,11 +36,20 @@ class Setup:
     tx: optax.GradientTransformation
     schedule: optax.Schedule
     pairs: Any = None  # (x_noise, x_data) arrays when training on stored pairs (training/pairs.py)
+    n_classes: int = 0  # a class-conditional model's number of classes (0: unconditional)
 
-    def apply(self, params):
-        """The network as a function: apply(params)(t, x) with t (n,), x (n, *shape)."""
+    def apply(self, params, labels: jax.Array | None = None):
+        """The network as a function: apply(params)(t, x) with t (n,), x (n, *shape); a
+        conditional model's at the given labels (n,), or unconditional (the null label) without."""
         model = nnx.merge(self.graphdef, params)
-        return lambda t, x: model(t, x)
+        if not self.n_classes:
+            return lambda t, x: model(t, x)
+        return lambda t, x: model(t, x, labels)
+
+    def labelled_net(self, params):
+        """A conditional model's network with its labels as an argument: net(t, x, y)."""
+        model = nnx.merge(self.graphdef, params)
+        return lambda t, x, y: model(t, x, y)
 
     def state_shapes(self) -> TrainState:
         """init_state's shapes and dtypes, nothing initialised (what a checkpoint is loaded into);
@@ -50,18 +60,18 @@ class Setup:
             return self.init_state()
 
     def init_state(self) -> TrainState:
-        params = _init_params(self.cfg, self.dataset.shape)[1]
+        params = _init_params(self.cfg, self.dataset.shape, n_classes=self.n_classes)[1]
         key = jax.random.key(self.cfg.train.seed)
         ema = jax.tree.map(jnp.copy, params)  # its own buffers: the train chunk donates its input
         return TrainState(params, self.tx.init(params), ema, jax.random.fold_in(key, 1), jnp.int32(0))
 
 
-def _init_params(cfg: Config, shape: tuple[int, ...], abstract: bool = False):
+def _init_params(cfg: Config, shape: tuple[int, ...], abstract: bool = False, n_classes: int = 0):
     """(graphdef, params) of the run's network; `abstract`: shapes and dtypes only (nnx.eval_shape),
     nothing initialised — all a run being loaded needs before its checkpoint fills them in."""
     def make():
         rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.key(cfg.train.seed), 0))
-        return build_network(cfg.network.name, cfg.network.options, shape, rngs)
+        return build_network(cfg.network.name, cfg.network.options, shape, rngs, n_classes)
 
     if abstract:
         try:
@@ -154,15 +164,30 @@ def check_pairing(process: Process, dataset: Dataset, cfg: Config) -> None:
                            "train.pairs and a velocity model (rf); see diffcli reflow --distill")
 
 
+def n_classes_for(cfg: Config, dataset: Dataset) -> int:
+    """The classes a conditional model learns (0: unconditional); it needs labelled data and
+    samples drawn fresh (reflow's stored pairs carry no labels)."""
+    cond = conditioning_of(cfg.model.options)
+    if not cond.conditional:
+        return 0
+    if not dataset.n_classes:
+        raise DiffcliError(f"model.conditional needs labelled data; data {cfg.data.name!r} has no labels: use digits, "
+                           "8gaussians or a .npz file with arrays x and y")
+    if cfg.train.pairs:
+        raise DiffcliError("a conditional model cannot train on stored pairs (train.pairs): reflow's pairs carry no labels")
+    return dataset.n_classes
+
+
 def build(cfg: Config) -> Setup:
     check(cfg)
     cfg = resolve(cfg)
     dataset = get_dataset(cfg.data.name, **cfg.data.options)
     process = PROCESSES.build(cfg.model.process, cfg.model.options, where="model.")
     check_pairing(process, dataset, cfg)
-    graphdef, _ = _init_params(cfg, dataset.shape, abstract=True)
+    n_classes = n_classes_for(cfg, dataset)
+    graphdef, _ = _init_params(cfg, dataset.shape, abstract=True, n_classes=n_classes)
     tx, schedule = make_optimizer(cfg.train)
     from diffcli.sampling.grids import GRIDS  # validate the sampling grid name early too
 
     GRIDS.get(cfg.sample.grid)
-    return Setup(cfg, dataset, process, graphdef, tx, schedule)
+    return Setup(cfg, dataset, process, graphdef, tx, schedule, n_classes=n_classes)

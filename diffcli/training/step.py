@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from diffcli.conditioning import conditioning_of, drop_labels
+from diffcli.devices import data_mesh, shard_rows
 from diffcli.training.setup import Setup
 from diffcli.training.state import TrainState
 
@@ -17,15 +19,24 @@ def make_train_step(setup: Setup) -> Callable[[TrainState], tuple[TrainState, ja
     optimiser update, EMA update."""
     cfg = setup.cfg.train
     sample, process, tx = setup.dataset.sample, setup.process, setup.tx
+    mesh = data_mesh()  # several devices: each batch split over them by rows (devices.py)
+
+    def rows(x):
+        return shard_rows(x, mesh)
 
     def loss_fn(params, key):
         kd, kl = jax.random.split(key)
         kw = {"t": jnp.full((cfg.batch,), process.t1)} if cfg.distill else {}
+        if setup.n_classes:  # labelled points, a share of the labels dropped to ∅ (conditioning.py)
+            kd, ky = jax.random.split(kd)
+            x, y = setup.dataset.labelled(kd, cfg.batch)
+            y = drop_labels(ky, y, conditioning_of(setup.cfg.model.options).label_dropout, setup.n_classes)
+            return process.loss(setup.apply(params, rows(y)), kl, rows(x), **kw)
         if setup.pairs is None:
-            return process.loss(setup.apply(params), kl, sample(kd, cfg.batch), **kw)
+            return process.loss(setup.apply(params), kl, rows(sample(kd, cfg.batch)), **kw)
         x_noise, x_data = setup.pairs
         i = jax.random.randint(kd, (cfg.batch,), 0, x_data.shape[0])
-        return process.loss(setup.apply(params), kl, x_data[i], x_noise=x_noise[i], **kw)
+        return process.loss(setup.apply(params), kl, rows(x_data[i]), x_noise=rows(x_noise[i]), **kw)
 
     def step(state: TrainState) -> tuple[TrainState, jax.Array]:
         key, sub = jax.random.split(state.key)

@@ -104,8 +104,8 @@ def _write(tmp_path, name, content):
 BAD = [
     ("missing.npy", None, "does not exist"),
     ("missing.csv", None, "does not exist"),
-    ("points.txt", "1,2\n", ".npy or .csv"),
-    ("points.json", "[[1, 2]]", ".npy or .csv"),
+    ("points.txt", "1,2\n", ".npy, .csv or .npz"),
+    ("points.json", "[[1, 2]]", ".npy, .csv or .npz"),
     ("one_d.npy", np.arange(5.0), "shape"),
     ("empty_images.npy", np.zeros((0, 3, 4)), "empty"),
     ("empty_rows.npy", np.zeros((0, 2)), "empty"),

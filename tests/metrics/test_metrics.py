@@ -36,6 +36,29 @@ def brute_mmd2(a, b, sigma=SIGMA) -> float:
     return k(a, a) - 2 * k(a, b) + k(b, b)
 
 
+def random_classifier(dim: int, k: int = 3):
+    """A classifier of dim-dimensional points with random weights: the metrics' formulas hold for
+    any feature map, so their direct definitions are checked without training one."""
+    import jax
+
+    from diffcli.classifier import Classifier, _init
+
+    return Classifier({n: np.asarray(v) for n, v in _init(jax.random.key(dim), dim, k).items()}, k, float("nan"), "")
+
+
+def extra(m, a) -> dict:
+    """The arguments beyond the two point sets that metric m takes (a classifier, labels)."""
+    kw = {}
+    if m.uses_classifier:
+        kw["classifier"] = random_classifier(int(np.prod(np.shape(a)[1:])))
+    if m.uses_labels:
+        kw["labels"] = np.arange(np.shape(a)[0]) % 3
+    return kw
+
+
+DISTANCES = [n for n in METRICS.names() if not METRICS.get(n).uses_labels]  # zero between identical sets
+
+
 def point_sets(d: int, shift: float, seed: int = 0):
     """(300, d) and (217, d) float32 Gaussian sets, the second shifted by `shift`."""
     rng = np.random.default_rng(seed)
@@ -110,18 +133,20 @@ def test_every_metric_matches_its_direct_definition(name, d, shift):
     rng = np.random.default_rng(2)
     a = rng.normal(size=(60, d)).astype(np.float32)
     b = (rng.normal(size=(45, d)) + shift).astype(np.float32)
-    want = m.brute(a.astype(np.float64), b.astype(np.float64))
-    assert m.compute(a, b) == pytest.approx(want, rel=1e-4, abs=1e-6)
+    kw = extra(m, a)
+    want = m.brute(a.astype(np.float64), b.astype(np.float64), **kw)
+    assert m.compute(a, b, **kw) == pytest.approx(want, rel=1e-4, abs=1e-6)
 
 
-@pytest.mark.parametrize("name", METRICS.names())
-def test_every_metric_is_zero_on_identical_sets_and_grows_with_a_shift(name):
+@pytest.mark.parametrize("name", DISTANCES)
+def test_every_distance_is_zero_on_identical_sets_and_grows_with_a_shift(name):
     m = METRICS.get(name)
     rng = np.random.default_rng(3)
     a = rng.normal(size=(50, 2)).astype(np.float32)
-    assert abs(m.compute(a, a)) <= 1e-6
-    assert 0 < m.compute(a, a + 0.1) < m.compute(a, a + 1.0)
-    assert m.format(m.compute(a, a + 1.0))  # it can be shown
+    kw = extra(m, a)
+    assert abs(m.compute(a, a, **kw)) <= 1e-6
+    assert 0 < m.compute(a, a + 0.1, **kw) < m.compute(a, a + 1.0, **kw)
+    assert m.format(m.compute(a, a + 1.0, **kw))  # it can be shown
 
 
 @pytest.mark.parametrize("name", METRICS.names())
@@ -130,14 +155,15 @@ def test_every_metric_takes_points_of_any_shape(name):
     rng = np.random.default_rng(4)
     a, b = rng.normal(size=(30, 2, 2, 1)).astype(np.float32), rng.normal(size=(25, 2, 2, 1)).astype(np.float32)
     m = METRICS.get(name)
-    assert m.compute(a, b) == pytest.approx(m.compute(a.reshape(30, 4), b.reshape(25, 4)), rel=1e-6)
+    kw = extra(m, a)
+    assert m.compute(a, b, **kw) == pytest.approx(m.compute(a.reshape(30, 4), b.reshape(25, 4), **kw), rel=1e-6)
 
 
 def test_evaluate_selects_metrics_by_name():
     a, b = point_sets(2, shift=0.3)
     assert set(evaluate(a, b)) == {"cd", "mmd2"}
     assert list(evaluate(a, b, ["mmd2", "cd"])) == ["mmd2", "cd"]
-    with pytest.raises(DiffcliError, match="unknown metric 'fid'; accepted: cd"):
+    with pytest.raises(DiffcliError, match="unknown metric 'fid'; accepted: acc, cd"):
         evaluate(a, b, ["fid"])
 
 
@@ -163,8 +189,9 @@ def test_accepts_jax_arrays_and_returns_floats():
 )
 def test_bad_inputs_are_user_errors(a, b):
     for name in METRICS.names():
+        m = METRICS.get(name)
         with pytest.raises(DiffcliError):
-            METRICS.get(name).compute(a, b)
+            m.compute(a, b, **extra(m, np.zeros((3, 2))))
 
 
 def test_one_seed_has_no_spread():

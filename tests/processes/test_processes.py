@@ -17,7 +17,6 @@ from diffcli.errors import DiffcliError
 from diffcli.processes import PROCESSES, get_process
 from diffcli.processes.base import field
 from diffcli.processes.oracle import gaussian, kl_to_prior, marginal, oracle, posterior_x0_eps
-from diffcli.registry import options_of
 
 MEAN, COV = [0.5, -0.25], [[1.0, 0.5], [0.5, 0.75]]
 G = gaussian(MEAN, COV)
@@ -191,7 +190,7 @@ def test_bad_options_are_one_line_errors():
 
 @pytest.mark.parametrize("name", PROCESSES.names())
 def test_every_process_refuses_an_option_it_does_not_take(name):
-    accepted = ", ".join(f"model.{k}" for k in options_of(PROCESSES.get(name))) or "none"
+    accepted = ", ".join(f"model.{k}" for k in PROCESSES.options(name)) or "none"
     with pytest.raises(DiffcliError, match=f"takes no option model.bogus; it accepts: {accepted}$"):
         get_process(name, bogus=1.0)
 
