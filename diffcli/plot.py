@@ -287,8 +287,10 @@ def _image_plots(plt, res, ref, plan, title: str, out: Path, fmt: str) -> list[P
 
     traj, times = res.trajectories, res.traj_times  # (n, T, H, W, C), (T,)
     cols = np.unique(np.linspace(0, len(times) - 1, 8).round().astype(int))
-    strip = traj[:6][:, cols]  # (6, k, H, W, C)
-    fig, ax = plt.subplots(figsize=(1.2 * len(cols), 1.2 * 6 + 0.5))
+    # six samples spread over the batch (a conditional model's classes come in blocks of rows)
+    rows = np.unique(np.linspace(0, len(traj) - 1, 6).round().astype(int))
+    strip = traj[rows][:, cols]  # (6, k, H, W, C)
+    fig, ax = plt.subplots(figsize=(1.2 * len(cols), 1.2 * len(rows) + 0.5))
     _show(ax, _tile(strip.reshape(-1, *strip.shape[2:]), len(cols)), lo, hi)
     ax.set_title("x_t at t = " + ", ".join(f"{times[c]:.2g}" for c in cols), fontsize=9)
     made.append(_save(fig, out / f"trajectories.{fmt}"))
