@@ -85,7 +85,11 @@ def export_run(run, out: str | Path | None = None, use_ema: bool | None = None) 
         "weights": which_weights(setup, use_ema),
     }
     if net.name == "mlp":
-        meta["forward"] = MLP_FORWARD
+        meta["forward"] = MLP_FORWARD if not setup.n_classes else MLP_FORWARD.replace(
+            "act(time_in(emb(t)))", "act(time_in(emb(t)) + label.embed.embedding[y])")
+    if setup.n_classes:
+        meta["labels"] = (f"class-conditional: labels y in 0 … {setup.n_classes - 1}, {setup.n_classes} = the null label "
+                          "(unconditional); guidance w: (1 + w)·net(t, x, y) − w·net(t, x, null)")
     path = Path(out) if out is not None else run_dir / "export.safetensors"
     write_bytes(path, save(torch_tensors(weights(setup, state, use_ema)), metadata=meta))
     return path, meta

@@ -161,10 +161,11 @@ FORMATS = ("png", "pdf", "svg")
 
 def _samples(run_dir: Path, setup, state, plan, n: int, seed: int):
     """The plan's samples with every trajectory: from samples/ when there, else sampled and saved."""
+    from diffcli.conditioning import Guide
     from diffcli.sampling.api import result_stem, sample_loaded
     from diffcli.sampling.driver import SampleResult
 
-    stem = run_dir / "samples" / result_stem(setup, plan.label(), n, seed, None)
+    stem = run_dir / "samples" / result_stem(setup, plan.label(), n, seed, None, Guide())
     files = [stem.with_name(stem.name + s) for s in (".npy", "-trajectories.npy", "-trajectory-times.npy")]
     if all(f.is_file() for f in files):
         x, traj, times = (np.load(f) for f in files)

@@ -68,12 +68,12 @@ def weights(setup: Setup, state: TrainState, use_ema: bool | None = None):
     return state.ema if which_weights(setup, use_ema) == "ema" else state.params
 
 
-def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | None, guide: Guide = Guide()) -> str:
+def result_stem(setup: Setup, label: str, n: int, seed: int, use_ema: bool | None, guide: Guide | None = None) -> str:
     """A result's file name: everything that tells it apart (the label, n, the weights where a
-    run has two sets, a conditional model's guidance and class, the seed), so results never
-    overwrite each other."""
+    run has two sets, a conditional model's guidance and class when sampled with them, the seed),
+    so results never overwrite each other."""
     raw = "-raw" if setup.cfg.train.ema > 0 and which_weights(setup, use_ema) == "raw" else ""
-    cond = guide.tag() if setup.n_classes else ""
+    cond = guide.tag() if setup.n_classes and guide is not None else ""
     return f"{slug(label)}-n{n}{raw}{cond}-seed{seed}"
 
 
