@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.conditioning import Guide, check_guidance
+from diffcli.conditioning import Guide, check_guidance, check_guide_trained
 from diffcli.errors import DiffcliError
 from diffcli.limits import MAX_SEEDS, check_count, check_points
-from diffcli.metrics import DEFAULT_METRICS, METRICS, check_names
+from diffcli.metrics import DEFAULT_METRICS, METRICS, check_fit, check_names
 from diffcli.runs import write_json, write_text
 from diffcli.sampling.api import sampler_for, weights
 from diffcli.sampling.plan import SolverPlan, make_plan
@@ -120,8 +120,11 @@ def run_bench(
     metrics = check_names(metrics)
     params = weights(setup, state, use_ema)
     guides = guides or [Guide()]
-    for g in guides:
+    for g in guides:  # before any work
         check_guidance(g.scale, g.cls, setup.n_classes)
+        if setup.n_classes:
+            check_guide_trained(setup, g.scale)
+    check_fit(metrics, setup.dataset, bool(setup.n_classes))  # and the classifier trained (once) before the timings
     with caught_signals() as got:
         return _bench(setup, params, [(p, g) for g in guides for p in plan_list], seeds, n, on_row, metrics, got)
 
@@ -229,8 +232,6 @@ def bench_loaded(run_dir: Path, setup: Setup, state: TrainState, solvers: list[s
     check_points(n, setup.dataset.dim)
     metrics = check_names(metrics if metrics is not None else default_metrics(setup.dataset, bool(setup.n_classes)))
     guides = guides or [Guide()]
-    for g in guides:  # before any work
-        check_guidance(g.scale, g.cls, setup.n_classes)
     from diffcli.sampling.api import with_fitted
 
     sc = setup.cfg.sample

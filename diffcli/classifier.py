@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import jax
@@ -94,8 +94,10 @@ def _train(draw, key, dim: int, k: int):
 
 
 def _digest(dataset) -> str:
-    """A digest of a fixed draw of the data's training and held-out points with their labels."""
-    h = hashlib.sha256(f"{VERSION}|{HIDDEN}|{FEATURES}|{STEPS}|{BATCH}|{LR}|{dataset.n_classes}".encode())
+    """A digest of the data set's fingerprint (a file's sha256) and of a fixed draw of its training
+    and held-out points with their labels."""
+    h = hashlib.sha256(f"{VERSION}|{HIDDEN}|{FEATURES}|{STEPS}|{BATCH}|{LR}|{dataset.n_classes}|{dataset.fingerprint}"
+                       .encode())
     for held in (False, True):
         x, y = dataset.labelled_sample(jax.random.key(DIGEST_SALT), 512, held_out=held)
         h.update(np.asarray(x, np.float32).tobytes())
@@ -127,9 +129,8 @@ def train_classifier(dataset, key: str = "") -> Classifier:
     dim = int(np.prod(dataset.shape))
     params = _train(dataset.labelled, jax.random.key(TRAIN_SALT), dim, dataset.n_classes)
     x, y = dataset.labelled_sample(jax.random.key(EVAL_SALT), EVAL_POINTS, held_out=True)
-    params = {k: np.asarray(v) for k, v in params.items()}
-    acc = float(np.mean(np.asarray(jnp.argmax(_logits(params, _flat(x)), -1)) == np.asarray(y)))
-    return Classifier(params, dataset.n_classes, acc, key)
+    clf = Classifier({k: np.asarray(v) for k, v in params.items()}, dataset.n_classes, float("nan"), key)
+    return replace(clf, accuracy=float(np.mean(clf.predict(x) == np.asarray(y))))
 
 
 def _read(root, key: str, k: int) -> Classifier | None:

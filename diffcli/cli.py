@@ -180,6 +180,8 @@ def train(
     if distributed and overwrite:
         raise DiffcliError("--overwrite is not taken with --distributed (every process would move the old run); "
                            "remove the old run first or pick another --name")
+    if distributed and name is None and resume is None:
+        raise DiffcliError("--distributed needs --name (or --resume): every process must name the same run")
     _start_jax(distributed)
     from diffcli.render import console, kv_table, progress
     from diffcli.training.api import resume_run, train_run

@@ -99,6 +99,13 @@ def check_guidance(w: float, cls: int | None, n_classes: int, where: str = "--gu
         raise DiffcliError(f"--class must be a class of the data, 0 … {n_classes - 1}, got {cls}")
 
 
+def check_guide_trained(setup, w: float) -> None:
+    """Guidance needs the unconditional field, which only label dropout trains."""
+    if w and not conditioning_of(setup.cfg.model.options).label_dropout:
+        raise DiffcliError("--guidance needs the unconditional field, which this run never learnt (it was trained "
+                           "with model.label_dropout = 0); sample it with --guidance 0")
+
+
 def guided(net: Callable, labels, w: float, n_classes: int) -> Callable:
     """net(t, x, y) as the guided field (t, x) -> (1 + w)·net(t, x, c) − w·net(t, x, ∅), the
     conditional and unconditional rows in one call; w = 0: net(t, x, c) alone."""

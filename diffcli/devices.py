@@ -62,6 +62,16 @@ def shard_rows(x, mesh):
     return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec(AXIS, *([None] * (x.ndim - 1)))))
 
 
+def replicated(x, mesh):
+    """Inside a jitted function: x whole on every device of the mesh (no-op without one)."""
+    if mesh is None:
+        return x
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec()))
+
+
 def replicate(tree, mesh):
     """Put every array of a pytree on every device of the mesh (unchanged without one)."""
     if mesh is None:

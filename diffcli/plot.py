@@ -63,9 +63,6 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
     images = len(setup.dataset.shape) == 3
     n = n or (N_IMAGES**2 if images else setup.cfg.sample.n)
     plan = plan_for(setup, solver, steps or PLOT_STEPS, run_dir=run_dir)
-    res = _samples(run_dir, setup, state, plan, n, seed)
-    ref = np.asarray(reference_data(setup.dataset, n, seed))
-    title = f"{run_dir.name}: {setup.cfg.model.process} on {setup.dataset.name}, {n} samples, seed {seed}"
     bench = run_dir / "bench.json"
     try:
         b = json.loads(bench.read_text())
@@ -73,12 +70,10 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
         b, missing = None, [f"bench.{fmt}: no bench yet; run 'diffcli bench {run_dir}'"]
     except (ValueError, KeyError, TypeError) as e:
         b, missing = None, [f"bench.{fmt}: {bench} is unreadable ({e})"]
-    if setup.n_classes:
-        from diffcli.conditioning import check_guidance
-
-        ws = guidance or (b or {}).get("meta", {}).get("guidance") or list(CLASS_GUIDANCE)
-        for w in ws:
-            check_guidance(w, None, setup.n_classes)
+    ws = _class_guidance(setup, guidance, b)  # checked before anything is sampled
+    res = _samples(run_dir, setup, state, plan, n, seed)
+    ref = np.asarray(reference_data(setup.dataset, n, seed))
+    title = f"{run_dir.name}: {setup.cfg.model.process} on {setup.dataset.name}, {n} samples, seed {seed}"
     if images:
         made += _image_plots(plt, res, ref, plan, title, out, fmt)
     else:
@@ -103,6 +98,22 @@ def plot_run(run, solver: str | None = None, steps: int | None = None, n: int | 
 
 
 CLASS_GUIDANCE = (0.0, 2.0)  # the guidance scales of classes.png without a bench or --guidance
+
+
+def _class_guidance(setup, guidance: list[float] | None, bench: dict | None) -> list[float]:
+    """classes.png's guidance scales: --guidance, else the bench's, else CLASS_GUIDANCE; each
+    checked (--guidance on an unconditional run is an error, as in sample)."""
+    from diffcli.conditioning import check_guidance, check_guide_trained
+
+    if not setup.n_classes:
+        for w in guidance or []:
+            check_guidance(w, None, 0)
+        return []
+    ws = guidance or (bench or {}).get("meta", {}).get("guidance") or list(CLASS_GUIDANCE)
+    for w in ws:
+        check_guidance(w, None, setup.n_classes)
+        check_guide_trained(setup, w)
+    return ws
 PER_CLASS = 8  # samples per class in classes.png
 
 

@@ -121,6 +121,9 @@ def reflow_run(parent, plan_args: dict[str, Any], pairs: int = DEFAULT_PAIRS, se
     if psetup.process.prediction != "velocity":
         raise DiffcliError(f"reflow retrains a flow on its own pairs; run {str(parent_dir)!r} is a "
                            f"{psetup.process.name!r} model, not a velocity model (rf)")
+    if psetup.n_classes:
+        raise DiffcliError(f"run {str(parent_dir)!r} is class-conditional; reflow is not supported for it: its pairs "
+                           "would carry no labels")
     if psetup.cfg.train.distill:
         raise DiffcliError(f"run {str(parent_dir)!r} is distilled (train.distill): its network was trained at "
                            "t = 1 only, so it has no flow to solve; reflow its parent instead")

@@ -34,12 +34,17 @@ CHECKPOINT = "checkpoint.safetensors"
 WRITER = {"index": 0}
 
 
+def is_writer() -> bool:
+    """Whether this process writes files (the only one, or process 0 of a distributed run)."""
+    return WRITER["index"] == 0
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success fsync it and rename it into place. In a
     process other than the first of a distributed run, a throwaway path: nothing is written."""
     path = Path(path)
-    if WRITER["index"] != 0:
+    if not is_writer():
         with tempfile.TemporaryDirectory() as d:
             yield Path(d) / path.name
         return
@@ -171,8 +176,10 @@ def new_run_dir(root: Path, name: str | None, default_stem: str, overwrite: bool
         raise DiffcliError(f"runs directory {str(root)!r} is a file, not a directory; pass another --runs-dir")
     if name is not None:
         check_name(name)
-        recover(root / name)
         p = root / name
+        if not is_writer():  # process 0 of a distributed run checks and makes it; the others write nothing
+            return p
+        recover(p)
         if p.exists() and not p.is_dir():
             raise DiffcliError(f"{str(p)!r} exists and is not a directory; pick another --name")
         if p.exists() and any(p.iterdir()) and not overwrite:

@@ -43,6 +43,7 @@ class Dataset:
     n_classes: int = 0
     labelled: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] | None = None
     held_out_labelled: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] | None = None
+    fingerprint: str = ""  # names the points exactly where draws alone might not (a file: its sha256)
 
     def held_out_sample(self, key: jax.Array, n: int) -> jax.Array:
         """n points the model was not trained on, shape (n, *shape)."""

@@ -145,9 +145,14 @@ def file(path: str, sha256: str = "", standardize: bool = False) -> Dataset:
     if not path:
         raise DiffcliError("data set 'file' needs a path: --data points.npy or data.path = 'points.csv'")
     rows, labels = load_labelled(path)
-    if sha256 and content_hash(path) != sha256:
+    now = content_hash(path)
+    if sha256 and now != sha256:
         note(f"data file {path} has changed since this run recorded it (sha256 {sha256[:12]}…); "
              "scores are against the file as it is now")
+    if labels is not None and len(np.unique(labels)) <= labels.max():
+        missing = sorted(set(range(int(labels.max()) + 1)) - set(np.unique(labels).tolist()))
+        note(f"data file {path}: labels 0 … {labels.max()} without {', '.join(map(str, missing[:8]))}"
+             f"{' …' if len(missing) > 8 else ''}; sampling in equal shares asks for those classes too")
     order = np.random.default_rng(SPLIT_SEED).permutation(rows.shape[0])
     k = max(1, int(round(HELD_OUT * rows.shape[0]))) if rows.shape[0] > 1 else 0
     train, held = rows[order[k:]], rows[order[:k]]
@@ -160,7 +165,7 @@ def file(path: str, sha256: str = "", standardize: bool = False) -> Dataset:
     train, held = jnp.asarray(train, jnp.float32), jnp.asarray(held, jnp.float32)
     name, shape = Path(path).name, tuple(rows.shape[1:])
     if labels is None:
-        return Dataset(name, shape, resampled(train), held_out=resampled(held) if k else None)
-    return Dataset(name, shape, resampled(train), held_out=resampled(held) if k else None,
+        return Dataset(name, shape, resampled(train), held_out=resampled(held) if k else None, fingerprint=now)
+    return Dataset(name, shape, resampled(train), held_out=resampled(held) if k else None, fingerprint=now,
                    n_classes=int(max(labels[0].max(initial=0), labels[1].max(initial=0))) + 1,
                    labelled=resampled(train, labels[0]), held_out_labelled=resampled(held, labels[1]) if k else None)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from diffcli.errors import DiffcliError
 from diffcli.metrics.base import DEFAULT_METRICS, METRICS, Metric
 
-__all__ = ["DEFAULT_METRICS", "METRICS", "Metric", "evaluate", "check_names", "default_metrics"]
+__all__ = ["DEFAULT_METRICS", "METRICS", "Metric", "evaluate", "check_names", "check_fit", "default_metrics"]
 
 
 def default_metrics(dataset, conditional: bool = False) -> tuple[str, ...]:
@@ -51,6 +51,18 @@ def evaluate(samples, reference, names: Iterable[str] = DEFAULT_METRICS, bandwid
             kw["classifier"] = classifier_of(dataset, n)
         out[n] = float(m.compute(samples, reference, **kw))
     return out
+
+
+def check_fit(names: Iterable[str], dataset, conditional: bool) -> None:
+    """Before any work: each metric fits the data and the model (labels need a conditional model,
+    a classifier labelled data); the classifier is trained (or read from the cache) now."""
+    for n in names:
+        m = METRICS.get(n)
+        if m.uses_labels and not conditional:
+            raise DiffcliError(f"metric {n!r} scores samples against the classes they were asked for: it needs a "
+                               "class-conditional model (model.conditional = true)")
+        if m.uses_classifier:
+            classifier_of(dataset, n)
 
 
 def classifier_of(dataset, metric: str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffcli.errors import DiffcliError
 from diffcli.metrics.base import METRICS, Metric
 from diffcli.metrics.blocks import point_pair
 
@@ -36,6 +37,9 @@ def frechet(fa: np.ndarray, fb: np.ndarray) -> float:
 
 def fd(a, b, classifier) -> float:
     a, b = point_pair(a, b)
+    if min(len(a), len(b)) < 2:
+        raise DiffcliError(f"the Fréchet distance fits a covariance to each set: it needs at least 2 points in each, "
+                           f"got {len(a)} and {len(b)}; use a larger --n")
     return frechet(classifier.features(a), classifier.features(b))
 
 

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from diffcli.conditioning import null_labels
 from diffcli.errors import DiffcliError, choice_error
 from diffcli.registry import Registry
 
@@ -63,9 +64,7 @@ class LabelEmbedding(nnx.Module):
 
     def __call__(self, y: jax.Array | None, n: int) -> jax.Array:
         """(n, features) for labels y (n,), or for ∅ when y is None."""
-        if y is None:
-            y = jnp.full((n,), self.n_classes, jnp.int32)
-        return self.embed(y)
+        return self.embed(null_labels(n, self.n_classes) if y is None else y)
 
 
 def add_label(e: jax.Array, label: LabelEmbedding | None, y: jax.Array | None) -> jax.Array:

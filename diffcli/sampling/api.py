@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from diffcli.conditioning import Guide, check_guidance, class_labels, evaluations, guided
+from diffcli.conditioning import Guide, check_guidance, check_guide_trained, class_labels, evaluations, guided
 from diffcli.limits import check_count, check_points, check_seed
-from diffcli.metrics import DEFAULT_METRICS, check_names
+from diffcli.metrics import DEFAULT_METRICS, check_fit, check_names
 from diffcli.sampling.driver import make_sampler
 from diffcli.sampling.plan import SolverPlan, make_plan
 from diffcli.sampling.records import finish_sample, plan_head, slug
@@ -23,6 +23,8 @@ def sampler_for(setup: Setup, plan: SolverPlan, n: int, trajectories: int = 0, g
     guide's class (default: every class in equal shares) and guidance scale."""
     k = setup.n_classes
     check_guidance(guide.scale, guide.cls, k)
+    if k:
+        check_guide_trained(setup, guide.scale)
     if not k:
         return make_sampler(setup.process, setup.apply, plan, n, setup.dataset.shape, trajectories)
     labels = class_labels(n, k, guide.cls)
@@ -104,6 +106,7 @@ def sample_loaded(run_dir: Path, setup: Setup, state: TrainState, plan: SolverPl
     check_seed(seed)
     check_count(trajectories, "--trajectories", 0, n)
     metrics = check_names(metrics)
+    check_fit(metrics, setup.dataset, bool(setup.n_classes))
     sampler = sampler_for(setup, plan, n, trajectories, guide)
     if on_start:
         on_start()

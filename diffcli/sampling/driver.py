@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.devices import data_mesh, shard_rows
+from diffcli.devices import data_mesh, replicated, shard_rows
 from diffcli.sampling.checks import check_solve
 from diffcli.sampling.plan import SolverPlan
 from diffcli.sampling.registry import SAMPLERS, check_fits
@@ -126,7 +126,9 @@ def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan,
         x1 = shard_rows(process.prior_sample(key, (n, *shape)), mesh)
         ctx = Context(process, apply_fn(params), x1, jax.random.fold_in(key, NOISE_SALT), times, rtol, atol, plan,
                       trajectories)
-        return spec.solve(ctx)
+        sol = spec.solve(ctx)
+        # the samples whole on every device: every process of a multi-host run can read them
+        return sol._replace(x=replicated(sol.x, mesh))
 
     program = Program(run)
 

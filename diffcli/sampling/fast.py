@@ -11,7 +11,8 @@ safetensors' NumPy loader: it imports neither diffrax nor flax and traces nothin
 compilation comes from JAX's persistent cache as before.
 
 The key covers every input that could change the program or the record: diffcli's own source
-files (paths, sizes, modification times), the JAX version and backend, the run's config.toml,
+files (paths, sizes, modification times), the JAX version, backend and device count (the samples
+are split over the devices inside the program), the run's config.toml,
 its checkpoint and grids.json (their bytes' sha256) and the command's sampling arguments. The
 program takes the weights, the seed's key data, the time grid and the tolerances as arguments,
 as the traced one does; the seed is checked again on every call. Equinox's run-time checks are
@@ -64,6 +65,7 @@ def program_key(run_dir: Path, request: dict[str, Any]) -> str:
 
     parts = {
         "version": VERSION, "source": _source_fingerprint(), "jax": jax.__version__, "backend": jax.default_backend(),
+        "devices": jax.device_count(), "processes": jax.process_count(),  # the program's sharding depends on them
         "config": _file_sha(run_dir / "config.toml"), "checkpoint": _file_sha(run_dir / CHECKPOINT),
         "grids": _file_sha(run_dir / "grids.json"), "request": request,
     }
@@ -195,12 +197,13 @@ def sample_cached(run_dir: Path, meta: dict[str, Any], blob: bytes, seed: int, m
     from diffcli.data.base import get_dataset
     from diffcli.jaxsetup import compile_counts
     from diffcli.limits import check_seed
-    from diffcli.metrics import check_names
+    from diffcli.metrics import check_fit, check_names
     from diffcli.sampling.records import finish_sample
 
     check_seed(seed)
     metrics = check_names(metrics)
     dataset = get_dataset(meta["data"][0], **meta["data"][1])
+    check_fit(metrics, dataset, bool(meta.get("guide")))
     if on_start:
         on_start()
     before = compile_counts()

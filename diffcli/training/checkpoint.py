@@ -17,7 +17,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from diffcli.errors import DiffcliError
-from diffcli.runs import CHECKPOINT, write_bytes, write_json
+from diffcli.runs import CHECKPOINT, is_writer, write_bytes, write_json
 from diffcli.training.state import TrainState
 
 
@@ -60,7 +60,7 @@ def save(run_dir: Path, state: TrainState, keep: int = 0) -> None:
     if keep > 0:
         hist = run_dir / "checkpoints"
         write_bytes(hist / f"step-{step:08d}.safetensors", blob)
-        for old in sorted(hist.glob("step-*.safetensors"))[:-keep]:
+        for old in sorted(hist.glob("step-*.safetensors"))[:-keep] if is_writer() else []:
             old.unlink()
     write_bytes(run_dir / CHECKPOINT, blob)
     write_json(run_dir / "checkpoint.json", {"step": step, "tensors": len(tensors), "file": CHECKPOINT})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import numpy as np
 
 from diffcli.devices import data_mesh, replicate
 from diffcli.errors import DiffcliError, Interrupted
-from diffcli.runs import write_json, write_text
+from diffcli.runs import is_writer, write_json, write_text
 from diffcli.signals import caught_signals
 from diffcli.training import checkpoint
 from diffcli.training.pairs import with_pairs
@@ -59,7 +60,8 @@ def train(
     last_saved = start
     if start == 0:
         checkpoint.save(run_dir, state)  # so a failure in the first chunk still leaves a loadable run
-    with open(run_dir / "metrics.jsonl", "a") as log, caught_signals() as signals:
+    # (a distributed run's other processes log nowhere: process 0 writes the run)
+    with open(run_dir / "metrics.jsonl" if is_writer() else os.devnull, "a") as log, caught_signals() as signals:
         while int(state.step) < cfg.steps:
             step0 = int(state.step)
             n = min(cfg.chunk, cfg.steps - step0)
