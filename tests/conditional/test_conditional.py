@@ -288,3 +288,35 @@ def test_bench_rows_per_guidance_scale_and_sample_at_a_class(cond_run, cli, cli_
     r = cli(["sample", str(run_dir), "--guidance", "1", "--class", "8"], tmp_path, cli_env)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0  # a user error
     assert "--class must be a class of the data, 0 … 7, got 8" in r.stderr
+
+
+def test_guidance_without_label_dropout_is_refused():
+    from diffcli.conditioning import Guide
+    from diffcli.sampling.api import plan_for, sampler_for
+
+    setup = conditional_setup("rf", {"label_dropout": 0.0})
+    sampler_for(setup, plan_for(setup, "euler", 2), 8, guide=Guide(0.0))  # w = 0 needs no unconditional field
+    with pytest.raises(DiffcliError, match="trained with model.label_dropout = 0"):
+        sampler_for(setup, plan_for(setup, "euler", 2), 8, guide=Guide(1.0))
+
+
+@pytest.mark.parametrize("metric, data, conditional, words", [
+    ("acc", "8gaussians", False, "metric 'acc' scores samples against the classes they were asked for"),
+    ("fd", "cat", False, "metric 'fd' judges samples with a classifier of labelled data; 'cat' has no labels"),
+])
+def test_a_metric_that_does_not_fit_is_refused_before_any_work(metric, data, conditional, words):
+    from diffcli.data import get_dataset
+    from diffcli.metrics import check_fit
+
+    with pytest.raises(DiffcliError) as e:
+        check_fit([metric], get_dataset(data), conditional)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_fd_needs_two_points_in_each_set():
+    from diffcli.data import get_dataset
+    from diffcli.scoring import score
+
+    ds = get_dataset("8gaussians")
+    with pytest.raises(DiffcliError, match="needs at least 2 points in each, got 1 and 1"):
+        score(ds, np.zeros((1, 2), np.float32), 0, ["fd"])
