@@ -1,11 +1,12 @@
 """Scores of samples against fresh data, and the data's own floor, for any selected metrics.
 
 Samples of seed s are scored against n fresh data points drawn with fold_in(key(s),
-REFERENCE_SALT), independent of the sampler's noise. The floor is what n points held out of
-training (FLOOR_SALT; a distribution: fresh draws) score against those reference points, over
-several pairs: no model can be expected to do better than its data's own sampling noise. For
-the metrics that judge samples by the class they were asked for (class accuracy), the held-out
-points are asked for their own labels.
+REFERENCE_SALT), independent of the sampler's noise. The floor is what two independent n-point
+draws of the data score against each other (the second draw with FLOOR_SALT), over several
+pairs: no model can be expected to do better than its data's own sampling noise. The metrics that
+judge with the data's classifier (fd, acc), which was trained on the training points, score n
+points held out of training (FLOOR_SALT) against the reference draw instead, the held-out points
+asked for their own labels.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def held_out_points(dataset, n: int, pair: int, labelled: bool):
 
 
 def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_METRICS, cache: str | None = None) -> Floor:
-    """Each metric between n held-out data points and n reference draws, over `pairs` pairs.
+    """Each metric between two independent n-point data draws (a classifier's metric: n held-out
+    points against the reference draw), over `pairs` pairs of draws.
 
     cache: a text that names the data set exactly (its resolved config, data files by sha256);
     each metric's values are then kept in the user's cache directory and reused, since they
@@ -93,15 +95,16 @@ def data_floor(dataset, n: int, pairs: int, metrics: Iterable[str] = DEFAULT_MET
             values[m] = []
         from diffcli.metrics import METRICS
 
-        with_labels = [m for m in todo if METRICS.get(m).uses_labels]
-        plain = [m for m in todo if m not in with_labels]
+        judged = [m for m in todo if METRICS.get(m).uses_classifier]
+        plain = [m for m in todo if m not in judged]
+        labelled = any(METRICS.get(m).uses_labels for m in judged)
         for s in range(pairs):
-            held, labels = held_out_points(dataset, n, s, bool(with_labels))
             ref = reference_data(dataset, n, s)
-            # (reference, held out) as always for the distances (bit for bit the values of before),
-            # the held-out points as the samples where they are judged by the class asked for
-            got = evaluate(ref, held, plain, bandwidth(dataset), dataset=dataset) | \
-                evaluate(held, ref, with_labels, bandwidth(dataset), labels=labels, dataset=dataset)
+            other = dataset.sample(jax.random.fold_in(jax.random.key(s), FLOOR_SALT), n) if plain else None
+            got = evaluate(ref, other, plain, bandwidth(dataset)) if plain else {}
+            if judged:  # the classifier learnt the training points: it judges held-out ones
+                held, labels = held_out_points(dataset, n, s, labelled)
+                got |= evaluate(held, ref, judged, bandwidth(dataset), labels=labels, dataset=dataset)
             for k in todo:
                 values[k].append(got[k])
         if path is not None:

@@ -2,19 +2,28 @@
 
 Each subprocess imports JAX (about a second of CPU) and some compile, but none depends on the
 in-process tests. So as soon as collection ends, the selected CLI work starts on a small thread
-pool and overlaps with the rest of the suite (which keeps about one core busy); the CLI tests
-themselves only wait for their results and check them.
+pool and overlaps with the rest of the suite (which keeps about one core busy), at a lower
+priority (tests/conftest.py LAST_NICE: the CLI tests run last) so that it fills the idle core
+rather than slowing the in-process tests or the other background jobs; the CLI tests themselves
+only wait for their results and check them.
 
 Test modules here describe their work:
   test_cli_smoke.py   STAGES: [(stage, argv)], run in order in one directory after `train`;
   test_cli_errors.py  parametrized `case` objects (.id, .args) and make_workspace(root, run, toml):
-                      each case runs in its own workspace holding a copy of the trained run.
+                      each case runs in its own workspace holding a copy of the trained run, as
+                      a child of forkserver.py (which has imported JAX & co. once) rather than
+                      a fresh interpreter: each is still its own process with its own exit status.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,13 +53,96 @@ class Smoke:
     euler_first: object = None  # the first euler samples, before the repeat overwrote them
 
 
+class ForkServer:
+    """`python -m diffcli ARGS` as a child of forkserver.py, an interpreter that has imported
+    diffcli's dependencies once, instead of a fresh interpreter that imports them again (for the
+    error cases: most of a refused command's time is those imports). run() returns None where
+    the server cannot fork one (the caller then starts a subprocess)."""
+
+    def __init__(self, base: Path, env: dict, lower_priority):
+        self.dir = base / "forked"
+        self.dir.mkdir(parents=True)
+        self.imports = self.dir / "imports.out", self.dir / "imports.err"
+        r, w = os.pipe()
+        with open(self.dir / "server.log", "w") as log:
+            self.proc = subprocess.Popen([sys.executable, str(HERE / "forkserver.py"), str(w), *map(str, self.imports)],
+                                         stdin=subprocess.PIPE, stdout=log, stderr=log, cwd=self.dir, env=env,
+                                         pass_fds=(w,))
+        os.close(w)
+        lower_priority(self.proc.pid)  # its children inherit it
+        self.replies = os.fdopen(r)
+        self.lock = threading.Lock()
+        self.ids = itertools.count()
+        self.waiting: dict[int, dict[str, Future]] = {}
+        self.live: set[int] = set()
+        threading.Thread(target=self._read, name="diffcli-forkserver", daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.replies:
+            msg = json.loads(line)
+            futures = self.waiting[msg["id"]]
+            if "code" in msg:
+                futures["code"].set_result(msg["code"])
+            else:
+                futures["pid"].set_result(msg.get("pid"))  # None: refused
+        self.replies.close()
+        for futures in list(self.waiting.values()):  # the server is gone
+            for f in futures.values():
+                if not f.done():
+                    f.set_result(None)
+
+    def run(self, args: list[str], cwd: Path) -> subprocess.CompletedProcess | None:
+        i = next(self.ids)
+        out, err = self.dir / f"{i}.out", self.dir / f"{i}.err"
+        futures = self.waiting[i] = {"pid": Future(), "code": Future()}
+        request = json.dumps({"id": i, "args": args, "cwd": str(cwd), "out": str(out), "err": str(err)}) + "\n"
+        try:
+            with self.lock:
+                self.proc.stdin.write(request.encode())
+                self.proc.stdin.flush()
+        except (OSError, ValueError):  # the server is gone, or closed
+            return None
+        pid = futures["pid"].result(timeout=TIMEOUT)
+        if pid is None:
+            return None
+        self.live.add(pid)
+        try:
+            code = futures["code"].result(timeout=TIMEOUT)
+        except TimeoutError:
+            _kill(pid)
+            code = futures["code"].result(timeout=TIMEOUT)
+        finally:
+            self.live.discard(pid)
+        if code is None:
+            raise RuntimeError(f"the fork server stopped while `diffcli {' '.join(args)}` ran; see {self.dir}")
+        # What the imports printed goes first, where a fresh interpreter would have printed it.
+        stdout, stderr = (p.read_text() + q.read_text() if q.exists() else p.read_text()
+                          for p, q in zip(self.imports, (out, err)))
+        return subprocess.CompletedProcess([sys.executable, "-m", "diffcli", *args], code, stdout, stderr)
+
+    def close(self) -> None:
+        for pid in list(self.live):
+            _kill(pid)
+        with self.lock:
+            self.proc.stdin.close()
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
 class CliJobs:
-    def __init__(self, base: Path, tiny_toml: str, stages, cases, make_workspace, snapshot):
+    def __init__(self, base: Path, tiny_toml: str, stages, cases, make_workspace, snapshot, lower_priority):
         self.base = base
+        self.lower_priority = lower_priority  # background work: the in-process tests come first
         self.env = dict(os.environ, DIFFCLI_CACHE_DIR=str(base / "jax_cache"), PYTHONUNBUFFERED="1")
         self.env.pop("XDG_CACHE_HOME", None)
         self.tiny_toml = tiny_toml
         self.stages, self.cases, self.make_workspace, self.snapshot = stages, cases, make_workspace, snapshot
+        self.forks = ForkServer(base, self.env, lower_priority) if cases else None
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="diffcli-cli")
         self.live: set[subprocess.Popen] = set()
         self.lock = threading.Lock()
@@ -61,12 +153,20 @@ class CliJobs:
         self.train = self.pool.submit(self._train_then_fan_out)
 
     # -- subprocesses -----------------------------------------------------------------------
+    def run_forked(self, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+        """run(), in a child of the fork server where it can."""
+        if self.closed:
+            raise RuntimeError("test session is over")
+        r = self.forks.run(args, cwd) if self.forks is not None else None
+        return r if r is not None else self.run(args, cwd)
+
     def run(self, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "diffcli", *args]
         with self.lock:
             if self.closed:
                 raise RuntimeError("test session is over")
             p = subprocess.Popen(cmd, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.lower_priority(p.pid)
             self.live.add(p)
         try:
             out, err = p.communicate(timeout=TIMEOUT)
@@ -115,7 +215,7 @@ class CliJobs:
     def _error_case(self, case, template: Path) -> Outcome:
         ws = self.make_workspace(self.base / "errors" / case.id, template, self.tiny_toml)
         before = self.snapshot(ws)
-        proc = self.run(case.args, ws)
+        proc = self.run_forked(case.args, ws)
         return Outcome(proc, before, self.snapshot(ws))
 
     # -- what the tests call ------------------------------------------------------------------
@@ -135,6 +235,8 @@ class CliJobs:
             self.closed = True
             for p in list(self.live):
                 p.kill()
+        if self.forks is not None:
+            self.forks.close()
         self.pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -174,7 +276,8 @@ def _start(session) -> CliJobs | None:
             make_workspace = i.module.make_workspace
     root = _root_conftest(session.config)
     base = Path(tempfile.mkdtemp(prefix="diffcli-cli-tests-"))
-    return CliJobs(base, root.TINY_TOML, stages, cases, make_workspace, root.snapshot)
+    return CliJobs(base, root.TINY_TOML, stages, cases, make_workspace, root.snapshot,
+                   functools.partial(root.lower_priority, nice=root.LAST_NICE))
 
 
 def pytest_collection_finish(session):

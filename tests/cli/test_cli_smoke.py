@@ -86,7 +86,7 @@ def test_train_config_toml_is_the_resolved_config(pipeline, tiny_cfg):
     saved = C.load(pipeline.run / "config.toml")
     assert saved == resolve(tiny_cfg) and saved.network.name == "mlp"
     assert saved.model.options == {"source": "gaussian", "coupling": "independent", "coupling_block": 32,
-                                   "coupling_epsilon": 0.01}
+                                   "coupling_epsilon": 0.01, "conditional": False, "label_dropout": 0.1}
 
 
 def test_train_metadata(pipeline, tiny_cfg):

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 
+SAMPLE = ["sample", "runs/t", "--solver", "heun", "--steps", "5", "--n", "300", "--seed", "7"]
 
-def test_sample_twice_in_two_processes(tiny_run, tmp_path, cli_env, cli):
-    shutil.copytree(tiny_run.run_dir, tmp_path / "runs" / "t")
+
+def sample_twice(job) -> list[tuple[np.ndarray, dict]]:
+    """`diffcli sample` of one trained run, twice, each in a fresh process (the second loads
+    what the first compiled): [(samples, their JSON record)] of each. A subprocess-only test:
+    it runs in the background from the start of the session (tests/conftest.py Jobs)."""
+    run = job.tiny_run(job.dir / "runs" / "t")
     outs = []
     for _ in range(2):
-        r = cli(["sample", "runs/t", "--solver", "heun", "--steps", "5", "--n", "300", "--seed", "7"], tmp_path, cli_env)
-        assert r.returncode == 0, r.stderr
-        (npy,) = (tmp_path / "runs" / "t" / "samples").glob("heun*-seed7.npy")
+        job.cli_ok(SAMPLE, job.dir)
+        (npy,) = (run / "samples").glob("heun*-seed7.npy")
         outs.append((np.load(npy), json.loads(npy.with_suffix(".json").read_text())))
-    (a, ja), (b, jb) = outs
+    return outs
+
+
+BACKGROUND = {"test_sample_twice_in_two_processes": sample_twice}
+
+
+def test_sample_twice_in_two_processes(background, request):
+    (a, ja), (b, jb) = background(request)
     np.testing.assert_array_equal(a, b)
     for k in ("cd", "mmd2", "nfe", "steps"):
         assert ja[k] == jb[k], k
