@@ -234,6 +234,8 @@ def run_info() -> dict[str, Any]:
         "jax": jax.__version__,
         "python": platform.python_version(),
         "device": str(jax.devices()[0]),
+        "devices": jax.device_count(),  # the batch is split over all of them (devices.py)
+        "processes": jax.process_count(),
         "platform": jax.default_backend(),
         "git_commit": commit,
     }
