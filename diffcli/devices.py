@@ -51,35 +51,38 @@ def check_batch(batch: int, what: str = "train.batch") -> None:
                            f"use a multiple of {k}, e.g. {k * max(1, round(batch / k))}")
 
 
+def _sharding(mesh, *spec):
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return NamedSharding(mesh, PartitionSpec(*spec))
+
+
 def shard_rows(x, mesh):
     """Inside a jitted function: x (n, …) split by rows over the mesh (no-op without one, or when
     n does not split evenly)."""
     if mesh is None or x.shape[0] % mesh.size:
         return x
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec
 
-    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec(AXIS, *([None] * (x.ndim - 1)))))
+    return jax.lax.with_sharding_constraint(x, _sharding(mesh, AXIS, *([None] * (x.ndim - 1))))
 
 
-def replicated(x, mesh):
+def gathered(x, mesh):
     """Inside a jitted function: x whole on every device of the mesh (no-op without one)."""
     if mesh is None:
         return x
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec
 
-    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec()))
+    return jax.lax.with_sharding_constraint(x, _sharding(mesh))
 
 
 def replicate(tree, mesh):
-    """Put every array of a pytree on every device of the mesh (unchanged without one)."""
+    """Outside: every array of a pytree put on every device of the mesh (unchanged without one)."""
     if mesh is None:
         return tree
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec
 
-    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+    return jax.device_put(tree, _sharding(mesh))
 
 
 def init_distributed() -> None:

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from diffcli.devices import data_mesh, replicated, shard_rows
+from diffcli.devices import data_mesh, gathered, shard_rows
 from diffcli.sampling.checks import check_solve
 from diffcli.sampling.plan import SolverPlan
 from diffcli.sampling.registry import SAMPLERS, check_fits
@@ -128,7 +128,7 @@ def make_sampler(process, apply_fn: Callable[[Any], Callable], plan: SolverPlan,
                       trajectories)
         sol = spec.solve(ctx)
         # the samples whole on every device: every process of a multi-host run can read them
-        return sol._replace(x=replicated(sol.x, mesh))
+        return sol._replace(x=gathered(sol.x, mesh))
 
     program = Program(run)
 
