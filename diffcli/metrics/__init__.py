@@ -44,8 +44,7 @@ def evaluate(samples, reference, names: Iterable[str] = DEFAULT_METRICS, bandwid
         kw = {"bandwidth": bandwidth} if m.uses_bandwidth and bandwidth is not None else {}
         if m.uses_labels:
             if labels is None:
-                raise DiffcliError(f"metric {n!r} scores samples against the classes they were asked for: it needs a "
-                                   "class-conditional model (model.conditional = true)")
+                raise _needs_labels(n)
             kw["labels"] = labels
         if m.uses_classifier:
             kw["classifier"] = classifier_of(dataset, n)
@@ -59,10 +58,14 @@ def check_fit(names: Iterable[str], dataset, conditional: bool) -> None:
     for n in names:
         m = METRICS.get(n)
         if m.uses_labels and not conditional:
-            raise DiffcliError(f"metric {n!r} scores samples against the classes they were asked for: it needs a "
-                               "class-conditional model (model.conditional = true)")
+            raise _needs_labels(n)
         if m.uses_classifier:
             classifier_of(dataset, n)
+
+
+def _needs_labels(metric: str) -> DiffcliError:
+    return DiffcliError(f"metric {metric!r} scores samples against the classes they were asked for: it needs a "
+                        "class-conditional model (model.conditional = true)")
 
 
 def classifier_of(dataset, metric: str):
